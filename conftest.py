@@ -1,0 +1,1 @@
+pytest_plugins = ["renewals_shared.testing"]

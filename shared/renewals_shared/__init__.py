@@ -1,0 +1,1 @@
+"""The common package every Renewals service imports. It never holds business rules."""

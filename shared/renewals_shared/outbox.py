@@ -1,0 +1,124 @@
+"""Transactional outbox: events are rows written with the state change, published later by the relay."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+
+from renewals_shared.bus import BatchPublisher, PublishFailed
+from renewals_shared.db import OUTBOX
+from renewals_shared.events import Event
+from renewals_shared.observability import get_logger, metrics
+
+NOTIFY_CHANNEL = "renewals_outbox"
+log = get_logger(__name__)
+
+
+def add_event(session_or_connection: Any, event: Event) -> None:
+    """Write `event` in the caller's transaction; NOTIFY wakes the relay only once that transaction commits."""
+    session_or_connection.execute(
+        insert(OUTBOX).values(event_id=event.id, event_type=event.type, envelope=event.to_dict())
+    )
+    session_or_connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+
+
+def _libpq_url(engine: Engine) -> str:
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows in batches and marks them sent in the same transaction that locked them.
+
+    Several relays may run: `FOR UPDATE SKIP LOCKED` hands each a disjoint batch. A batch that fails to
+    publish stays unsent (rolled back) and is retried with backoff; an event may be published twice if the
+    commit after a successful publish fails, which the consumers' inbox absorbs.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        publisher: BatchPublisher,
+        *,
+        batch_size: int = 200,
+        poll_interval: float = 5.0,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self.engine = engine
+        self.publisher = publisher
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+
+    def relay_once(self) -> int:
+        with self.engine.begin() as connection:
+            rows = connection.execute(
+                select(OUTBOX.c.seq, OUTBOX.c.envelope)
+                .where(OUTBOX.c.published_at.is_(None))
+                .order_by(OUTBOX.c.seq)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
+                return 0
+            try:
+                self.publisher.publish([row.envelope for row in rows])
+            except PublishFailed as exc:
+                connection.rollback()
+                self._record_failure([row.seq for row in rows], str(exc))
+                raise
+            connection.execute(
+                update(OUTBOX).where(OUTBOX.c.seq.in_([row.seq for row in rows])).values(published_at=func.now())
+            )
+        return len(rows)
+
+    def _record_failure(self, seqs: list[int], error: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.seq.in_(seqs))
+                .values(attempts=OUTBOX.c.attempts + 1, last_error=error[:1000])
+            )
+
+    def backlog(self) -> tuple[int, float]:
+        with self.engine.connect() as connection:
+            count, oldest = connection.execute(
+                select(func.count(), func.min(OUTBOX.c.created_at)).where(OUTBOX.c.published_at.is_(None))
+            ).one()
+            age = connection.execute(select(func.extract("epoch", func.now() - oldest))).scalar() if oldest else 0
+        return int(count), float(age or 0)
+
+    def run(self, stop: threading.Event) -> None:
+        failures = 0
+        listener: psycopg.Connection | None = None
+        while not stop.is_set():
+            try:
+                if listener is None:
+                    listener = psycopg.connect(_libpq_url(self.engine), autocommit=True)
+                    listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                published = self.relay_once()
+                failures = 0
+                if published:
+                    continue
+                count, age = self.backlog()
+                metrics.outbox_backlog.set(count)
+                metrics.outbox_oldest_age.set(age)
+                for _ in listener.notifies(timeout=self.poll_interval, stop_after=1):
+                    pass
+            except Exception as exc:  # noqa: BLE001 - the relay must outlive broker and database outages
+                failures += 1
+                delay = min(self.max_backoff, 0.2 * 2**failures)
+                log.warning("outbox relay failed; retrying", error=str(exc)[:300], retry_in=delay)
+                if listener is not None:
+                    try:
+                        listener.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+                    listener = None
+                stop.wait(delay)
+        if listener is not None:
+            listener.close()
+        self.publisher.close()
