@@ -24,6 +24,22 @@ from kombu import Connection, Exchange, Queue
 from renewals_shared.observability import metrics
 
 DELIVERY_LIMIT = 20
+
+# Who consumes what (DESIGN.md section 4). Declared before any event flows: an unbound publish is dropped.
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "order": ("extension_link.revoked",),
+    "token": ("order.paid", "license.maintenance_extended"),
+    "notifier": (
+        "license.registered",
+        "license.maintenance_extended",
+        "order.paid",
+        "reseller.registered",
+        "reseller.approved",
+        "reseller.rejected",
+        "reseller.password_reset_requested",
+        "reseller.change_requested",
+    ),
+}
 CONTENT_TYPE = "application/json"
 
 

@@ -10,10 +10,11 @@ from typing import Any
 
 from kombu import Connection, Consumer, Message
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from renewals_shared.bus import BatchPublisher, Topology, connect
+from renewals_shared.bus import SUBSCRIPTIONS, BatchPublisher, Topology, connect
 from renewals_shared.db import INBOX
 from renewals_shared.events import Event, InvalidEvent, parse_event
 from renewals_shared.observability import correlation_id_var, get_logger, metrics
@@ -60,59 +61,153 @@ class EventConsumer:
         self._publisher = BatchPublisher(broker_url, topology)
         self._stop = threading.Event()
 
+    @property
+    def event_types(self) -> set[str]:
+        return set(self.handlers) | set(SUBSCRIPTIONS.get(self.service, ()))
+
     def declare(self) -> None:
         with connect(self.broker_url) as connection:
-            self.topology.declare(connection, self.service, self.handlers)
+            self.topology.declare(connection, self.service, self.event_types)
 
-    # -- one message ------------------------------------------------------------------------------------
-    def handle_message(self, body: Any, message: Message) -> None:
-        envelope = body if isinstance(body, dict) else json.loads(body)
-        headers = message.headers or {}
-        attempts = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
-        try:
-            event = parse_event(envelope)
-        except InvalidEvent as exc:
-            self._dead_letter(envelope, attempts, f"{type(exc).__name__}: {exc}")
+    # -- a batch of messages ------------------------------------------------------------------------------
+    def handle_batch(self, messages: list[Message]) -> None:
+        """Apply every message of the batch in one transaction, each in its own savepoint, then ack them all.
+
+        One commit per batch instead of per message is what makes the consumer keep up with the relay. A
+        handler that raises rolls back only its savepoint; that message is retried or dead-lettered alone.
+        A database outage (the commit or a statement fails to reach PostgreSQL) is not the message's fault:
+        the whole batch is tried again after a pause, unacked, for as long as it takes.
+        """
+        pending: list[tuple[Message, dict[str, Any], int, Event | None, str | None]] = []
+        for message in messages:
+            envelope = message.payload if isinstance(message.payload, dict) else json.loads(message.payload)
+            attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+            try:
+                pending.append((message, envelope, attempts, parse_event(envelope), None))
+            except InvalidEvent as exc:
+                pending.append((message, envelope, attempts, None, f"{type(exc).__name__}: {exc}"))
+
+        delay = 0.2
+        while True:
+            try:
+                outcomes = self._apply_all([event for _m, _e, _a, event, _err in pending])
+                break
+            except DBAPIError as exc:
+                if not exc.connection_invalidated and not isinstance(exc, OperationalError | InterfaceError):
+                    raise
+                log.warning("database unavailable; retrying the batch", error=str(exc)[:200], retry_in=delay)
+                if self._stop.wait(delay):
+                    return  # unacked: the broker hands the batch to the next consumer
+                delay = min(delay * 2, 5.0)
+
+        for (message, envelope, attempts, event, invalid), outcome in zip(pending, outcomes, strict=True):
+            if invalid is not None:
+                self._dead_letter(envelope, attempts, invalid)
+            elif isinstance(outcome, str):
+                self._retry_or_dead_letter(envelope, event, attempts, outcome)  # type: ignore[arg-type]
+            else:
+                metrics.events_consumed.labels(event.type, "applied" if outcome else "duplicate").inc()  # type: ignore[union-attr]
+        for message, *_ in pending:
             message.ack()
+
+    def _apply_all(self, events: list[Event | None]) -> list[bool | str | None]:
+        """Per event: True applied, False already applied (inbox hit), a string the handler's error.
+
+        The fast path records the whole batch's inbox rows in one statement and runs the handlers without
+        savepoints; only when a handler fails is the batch redone with a savepoint per event.
+        """
+        try:
+            return self._apply_fast(events)
+        except DBAPIError as exc:
+            if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+                raise
+        except Exception:  # noqa: BLE001, S110 - isolated and reported per event below
+            pass
+        return self._apply_isolated(events)
+
+    def _apply_fast(self, events: list[Event | None]) -> list[bool | str | None]:
+        valid = [event for event in events if event is not None]
+        with Session(self.engine) as session, session.begin():
+            new_ids: set[str] = set()
+            if valid:
+                new_ids = set(
+                    session.execute(
+                        insert(INBOX)
+                        .values(
+                            [{"consumer": self.consumer_name, "event_id": e.id, "event_type": e.type} for e in valid]
+                        )
+                        .on_conflict_do_nothing()
+                        .returning(INBOX.c.event_id)
+                    ).scalars()
+                )
+            outcomes: list[bool | str | None] = []
+            for event in events:
+                if event is None:
+                    outcomes.append(None)
+                    continue
+                applied = event.id in new_ids
+                new_ids.discard(event.id)  # a duplicate inside the same batch applies once
+                if applied:
+                    self._run_handler(event, session)
+                outcomes.append(applied)
+        return outcomes
+
+    def _run_handler(self, event: Event, session: Session) -> None:
+        handler = self.handlers.get(event.type)
+        if handler is None:
             return
         token = correlation_id_var.set(event.correlation_id or event.id)
         try:
-            applied = self._apply(event)
-        except Exception as exc:  # noqa: BLE001 - any failure is retried, then dead-lettered; never acked away
-            error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
-            log.warning("event handler failed", event_type=event.type, event_id=event.id, attempt=attempts, error=error)
-            if attempts >= self.max_attempts:
-                self._dead_letter(envelope, attempts, error)
-            else:
-                self._stop.wait(self.retry_delay * attempts)
-                self._publisher.publish(
-                    [envelope],
-                    exchange=self.topology.retry.name,
-                    routing_key=self.topology.queue_name(self.service),
-                    headers={ATTEMPTS_HEADER: attempts, ERROR_HEADER: error[:500]},
-                )
-                metrics.events_consumed.labels(event.type, "retried").inc()
-            message.ack()
-            return
+            handler(event, session)
         finally:
             correlation_id_var.reset(token)
-        metrics.events_consumed.labels(event.type, "applied" if applied else "duplicate").inc()
-        message.ack()
 
-    def _apply(self, event: Event) -> bool:
-        handler = self.handlers.get(event.type)
+    def _apply_isolated(self, events: list[Event | None]) -> list[bool | str | None]:
+        outcomes: list[bool | str | None] = []
         with Session(self.engine) as session, session.begin():
-            inserted = session.execute(
-                insert(INBOX)
-                .values(consumer=self.consumer_name, event_id=event.id, event_type=event.type)
-                .on_conflict_do_nothing()
-                .returning(INBOX.c.event_id)
-            ).first()
-            if inserted is None:
-                return False
-            if handler is not None:
-                handler(event, session)
+            for event in events:
+                if event is None:
+                    outcomes.append(None)
+                    continue
+                savepoint = session.begin_nested()
+                try:
+                    outcomes.append(self._apply(event, session))
+                    savepoint.commit()
+                except DBAPIError as exc:
+                    savepoint.rollback()
+                    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+                        raise
+                    outcomes.append(_describe(exc))
+                except Exception as exc:  # noqa: BLE001 - a handler failure is retried, then dead-lettered
+                    savepoint.rollback()
+                    outcomes.append(_describe(exc))
+        return outcomes
+
+    def _apply(self, event: Event, session: Session) -> bool:
+        inserted = session.execute(
+            insert(INBOX)
+            .values(consumer=self.consumer_name, event_id=event.id, event_type=event.type)
+            .on_conflict_do_nothing()
+            .returning(INBOX.c.event_id)
+        ).first()
+        if inserted is None:
+            return False
+        self._run_handler(event, session)
         return True
+
+    def _retry_or_dead_letter(self, envelope: dict[str, Any], event: Event, attempts: int, error: str) -> None:
+        log.warning("event handler failed", event_type=event.type, event_id=event.id, attempt=attempts, error=error)
+        if attempts >= self.max_attempts:
+            self._dead_letter(envelope, attempts, error)
+            return
+        self._stop.wait(min(self.retry_delay * attempts, 5.0))
+        self._publisher.publish(
+            [envelope],
+            exchange=self.topology.retry.name,
+            routing_key=self.topology.queue_name(self.service),
+            headers={ATTEMPTS_HEADER: attempts, ERROR_HEADER: error[:500]},
+        )
+        metrics.events_consumed.labels(event.type, "retried").inc()
 
     def _dead_letter(self, envelope: dict[str, Any], attempts: int, error: str) -> None:
         event_type = envelope.get("type", "unknown") if isinstance(envelope, dict) else "unknown"
@@ -142,13 +237,25 @@ class EventConsumer:
         self._publisher.close()
 
     def _consume(self, connection: Connection, stop: threading.Event) -> None:
-        queue = self.topology.declare(connection, self.service, self.handlers)
+        queue = self.topology.declare(connection, self.service, self.event_types)
         channel = connection.channel()
-        with Consumer(channel, queues=[queue], callbacks=[self.handle_message], accept=["json"]) as consumer:
+        batch: list[Message] = []
+        with Consumer(channel, queues=[queue], callbacks=[lambda _body, message: batch.append(message)], accept=["json"]) as consumer:
             consumer.qos(prefetch_count=self.prefetch)
-            log.info("consuming", queue=queue.name, event_types=sorted(self.handlers))
+            log.info("consuming", queue=queue.name, event_types=sorted(self.event_types))
             while not stop.is_set():
                 try:
-                    connection.drain_events(timeout=1.0)
+                    # Wait for a first message, then take whatever else is already here, up to the prefetch.
+                    connection.drain_events(timeout=0.005 if batch else 1.0)
+                    if len(batch) < self.prefetch:
+                        continue
                 except TimeoutError:
-                    connection.heartbeat_check()
+                    if not batch:
+                        connection.heartbeat_check()
+                        continue
+                messages, batch[:] = list(batch), []
+                self.handle_batch(messages)
+
+
+def _describe(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(exc)).strip()[:2000]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -19,10 +21,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 
-def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> Engine:
+def make_engine(url: str, **options: Any) -> Engine:
+    """An engine on psycopg 3 whatever the URL's driver says; pool options may be overridden."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, future=True)
+    if "poolclass" not in options:
+        options = {"pool_size": 5, "max_overflow": 5, **options}
+    return create_engine(url, pool_pre_ping=True, **options)
 
 
 def add_outbox_and_inbox(metadata: MetaData) -> tuple[Table, Table]:

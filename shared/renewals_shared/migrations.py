@@ -35,8 +35,7 @@ def run_alembic_env(target_metadata: MetaData, database_url_env: str | None = No
     """The whole body of a service's migrations/env.py (online mode only: we always migrate a live database)."""
     from alembic import context
 
-    engine = make_engine(_database_url(database_url_env))
-    engine.pool = pool.NullPool(engine.pool._creator)  # migrations hold no pooled connection afterwards
+    engine = make_engine(_database_url(database_url_env), poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
         with context.begin_transaction():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -18,12 +19,19 @@ NOTIFY_CHANNEL = "renewals_outbox"
 log = get_logger(__name__)
 
 
-def add_event(session_or_connection: Any, event: Event) -> None:
-    """Write `event` in the caller's transaction; NOTIFY wakes the relay only once that transaction commits."""
+def add_events(session_or_connection: Any, events: Sequence[Event]) -> None:
+    """Write `events` in the caller's transaction; NOTIFY wakes the relay only once that transaction commits."""
+    if not events:
+        return
     session_or_connection.execute(
-        insert(OUTBOX).values(event_id=event.id, event_type=event.type, envelope=event.to_dict())
+        insert(OUTBOX),
+        [{"event_id": e.id, "event_type": e.type, "envelope": e.to_dict()} for e in events],
     )
     session_or_connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+
+
+def add_event(session_or_connection: Any, event: Event) -> None:
+    add_events(session_or_connection, [event])
 
 
 def _libpq_url(engine: Engine) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from renewals_shared.bus import BatchPublisher, Topology, is_amqp
 from renewals_shared.db import INBOX, OUTBOX
-from renewals_shared.deadletters import list_dead_letters, replay_dead_letters
+from renewals_shared.bus_admin import list_dead_letters, replay_dead_letters
 from renewals_shared.config import Settings
 from renewals_shared.outbox import OutboxRelay, add_event
 

@@ -1,8 +1,9 @@
-"""Operations' view of a service's dead-letter queue: list, replay, discard.
+"""Operations' command for the bus: declare the topology, and list, replay or discard dead letters.
 
-    renewals-deadletters list order
-    renewals-deadletters replay order [--id EVENT_ID ...]
-    renewals-deadletters discard order --id EVENT_ID
+    renewals-bus declare
+    renewals-bus list order
+    renewals-bus replay order [--id EVENT_ID ...]
+    renewals-bus discard order --id EVENT_ID
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import click
 
-from renewals_shared.bus import BatchPublisher, Topology, connect, is_amqp
+from renewals_shared.bus import SUBSCRIPTIONS, BatchPublisher, Topology, connect, is_amqp
 from renewals_shared.config import Settings
 from renewals_shared.consumer import ATTEMPTS_HEADER, ERROR_HEADER
 
@@ -79,6 +80,17 @@ def discard_dead_letters(settings: Settings, event_ids: set[str]) -> list[dict[s
 @click.group()
 def cli() -> None:
     """Inspect, replay and discard a service's dead letters."""
+
+
+@cli.command("declare")
+def declare_command() -> None:
+    """Declare exchanges, every consuming service's queue, bindings and dead-letter queue."""
+    settings = Settings.from_env("gateway")
+    topology = Topology(settings.bus_namespace, is_amqp(settings.broker_url))
+    with connect(settings.broker_url) as connection:
+        for service, event_types in SUBSCRIPTIONS.items():
+            topology.declare(connection, service, event_types)
+    click.echo(f"declared {', '.join(SUBSCRIPTIONS)} on {settings.bus_namespace}")
 
 
 @cli.command("list")
