@@ -1,0 +1,151 @@
+"""HTTP API of the token-service (docs/internal-api.md): thin, parse -> handler -> format."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import Any
+
+import redis
+from flask import Flask, Response, g, jsonify, request
+from prometheus_client import Counter
+from renewals_shared.clock import Clock
+from renewals_shared.config import Settings
+from renewals_shared.db import make_engine
+from renewals_shared.web import (
+    Problem,
+    client_address,
+    create_service_app,
+    load_body,
+    require_ops_token,
+    require_service_token,
+)
+from sqlalchemy import Engine
+
+from token_service.adapters.rate_limit import FailureLimiter
+from token_service.bootstrap import bootstrap
+from token_service.config import TokenConfig
+from token_service.domain.model import LinkStateError
+from token_service.entrypoints.schemas import (
+    DiscountRequest,
+    IssuedLinkResponse,
+    IssueLinkRequest,
+    LinkResponse,
+    RevokeLinkRequest,
+)
+from token_service.service_layer import commands, handlers
+from token_service.service_layer.handlers import LinkView
+
+TOKEN_HEADER = "X-Extension-Token"
+RESOLVES = Counter("token_link_resolves_total", "Extension link resolves by outcome", ["outcome"])
+
+
+def not_found() -> Problem:
+    """One body for malformed, unknown and retired tokens: nothing tells them apart."""
+    return Problem(404, "Not found", "no extension link matches this token")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+    redis_client: redis.Redis | None = None,
+    **overrides: Any,
+) -> Flask:
+    """``overrides`` may set TokenConfig fields (e.g. resolve_failure_limit=3) for tests."""
+    config = TokenConfig.from_env(settings)
+    if overrides:
+        config = replace(config, **overrides)
+    settings = config.settings
+    assert settings.database_url is not None
+    engine = engine or make_engine(settings.database_url)
+    bus = bootstrap(config, engine=engine, clock=clock)
+    limiter = FailureLimiter(
+        redis_client or redis.Redis.from_url(settings.redis_url),
+        settings.redis_prefix,
+        config.resolve_failure_limit,
+        config.resolve_failure_window_seconds,
+    )
+    app = create_service_app(settings, engine, name="token_service")
+    service_only = require_service_token(settings)
+    ops_only = require_ops_token(settings)
+
+    def link_json(view: LinkView) -> dict[str, Any]:
+        return LinkResponse().dump(asdict(view))
+
+    @app.post("/links")
+    @service_only
+    def issue_link() -> tuple[Response, int]:
+        body = load_body(IssueLinkRequest)
+        command = commands.IssueLink(**body)
+        issued = bus.handle(command, uow=_with_correlation(bus.uow_factory()))
+        payload = IssuedLinkResponse().dump(
+            {
+                **asdict(issued.link),
+                "token": issued.token,
+                "url": f"{settings.public_base_url}/extend/{issued.token}",
+            }
+        )
+        return jsonify(payload), 201 if issued.created else 200
+
+    @app.get("/links/resolve")
+    @service_only
+    def resolve_link() -> Response:
+        address = client_address()
+        retry_after = limiter.retry_after(address)
+        if retry_after is not None:
+            RESOLVES.labels("rate_limited").inc()
+            raise Problem(429, "Too many requests", "too many unknown links; try again later").with_headers(
+                Retry_After=str(retry_after)
+            )
+        token = request.headers.get(TOKEN_HEADER, "")
+        try:
+            view = bus.handle(commands.ResolveLink(token))
+        except handlers.LinkNotFound:
+            limiter.record_failure(address)
+            RESOLVES.labels("not_found").inc()
+            raise not_found() from None
+        RESOLVES.labels("found").inc()
+        return jsonify(link_json(view))
+
+    @app.get("/links/<link_id>")
+    @service_only
+    def get_link(link_id: str) -> Response:
+        try:
+            view = handlers.get_link(link_id, bus.uow_factory(), bus.today())
+        except handlers.LinkNotFound:
+            raise Problem(404, "Not found", "no such extension link") from None
+        return jsonify(link_json(view))
+
+    @app.post("/links/<link_id>/revoke")
+    @ops_only
+    def revoke_link(link_id: str) -> Response:
+        body = load_body(RevokeLinkRequest)
+        try:
+            view = bus.handle(commands.RevokeLink(link_id, body["reason"]), uow=_with_correlation(bus.uow_factory()))
+        except handlers.LinkNotFound:
+            raise Problem(404, "Not found", "no such extension link") from None
+        except LinkStateError as exc:
+            raise Problem(409, "Conflict", str(exc), link_status=exc.status) from None
+        return jsonify(link_json(view))
+
+    @app.put("/admin/discount-policy/products/<sku>")
+    @ops_only
+    def set_product_discount(sku: str) -> Response:
+        body = load_body(DiscountRequest)
+        bus.handle(commands.SetProductDiscount(sku, body["customer_discount_bp"]))
+        return jsonify(product_sku=sku, customer_discount_bp=body["customer_discount_bp"])
+
+    @app.put("/admin/discount-policy/licenses/<license_id>")
+    @ops_only
+    def set_license_discount(license_id: str) -> Response:
+        body = load_body(DiscountRequest)
+        bus.handle(commands.SetLicenseDiscount(license_id, body["customer_discount_bp"]))
+        return jsonify(license_id=license_id, customer_discount_bp=body["customer_discount_bp"])
+
+    return app
+
+
+def _with_correlation(uow: Any) -> Any:
+    uow.correlation_id = g.get("correlation_id")
+    return uow
