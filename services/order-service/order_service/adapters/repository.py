@@ -1,0 +1,343 @@
+"""Repositories: the only place that knows the SQL. Each takes the unit of work's session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from order_service.adapters import orm
+from order_service.domain.model import License, Order, PriceList, Product, format_order_number
+from order_service.domain.money import Money
+
+
+class ProductRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, sku: str) -> Product | None:
+        row = self.session.execute(select(orm.products).where(orm.products.c.sku == sku)).first()
+        return Product(sku=row.sku, name=row.name, edition=row.edition) if row else None
+
+    def add(self, product: Product) -> None:
+        self.session.execute(orm.products.insert().values(sku=product.sku, name=product.name, edition=product.edition))
+
+    def update(self, product: Product) -> None:
+        self.session.execute(
+            update(orm.products)
+            .where(orm.products.c.sku == product.sku)
+            .values(name=product.name, edition=product.edition, updated_at=func.now())
+        )
+
+    def list(self) -> list[Product]:
+        rows = self.session.execute(select(orm.products).order_by(orm.products.c.sku)).all()
+        return [Product(sku=r.sku, name=r.name, edition=r.edition) for r in rows]
+
+
+def _price_list(row: Any) -> PriceList:
+    return PriceList(
+        id=row.id,
+        product_sku=row.product_sku,
+        currency=row.currency,
+        price_per_seat_year=row.price_per_seat_year,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+    )
+
+
+class PriceListRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, price_list: PriceList) -> PriceList:
+        stmt = (
+            insert(orm.price_lists)
+            .values(
+                product_sku=price_list.product_sku,
+                currency=price_list.currency,
+                price_per_seat_year=price_list.price_per_seat_year,
+                valid_from=price_list.valid_from,
+                valid_to=price_list.valid_to,
+            )
+            .on_conflict_do_update(
+                constraint="uq_price_lists_product_currency_from",
+                set_={"price_per_seat_year": price_list.price_per_seat_year, "valid_to": price_list.valid_to},
+            )
+            .returning(orm.price_lists.c.id)
+        )
+        price_list.id = self.session.execute(stmt).scalar_one()
+        return price_list
+
+    def for_product(self, sku: str, currency: str | None = None) -> list[PriceList]:
+        query = select(orm.price_lists).where(orm.price_lists.c.product_sku == sku)
+        if currency:
+            query = query.where(orm.price_lists.c.currency == currency)
+        return [_price_list(r) for r in self.session.execute(query.order_by(orm.price_lists.c.valid_from)).all()]
+
+
+_LICENSE_FIELDS = (
+    "license_key",
+    "product_sku",
+    "seats",
+    "licensee_name",
+    "purchase_date",
+    "maintenance_end",
+    "contact_email",
+    "currency",
+    "end_customer",
+    "previous_order_number",
+    "reseller_id",
+)
+
+
+def _license(row: Any) -> License:
+    return License(id=row.id, **{name: getattr(row, name) for name in _LICENSE_FIELDS})
+
+
+class LicenseRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, license_id: str, *, for_update: bool = False) -> License | None:
+        query = select(orm.licenses).where(orm.licenses.c.id == license_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.session.execute(query).first()
+        return _license(row) if row else None
+
+    def get_by_key(self, license_key: str, *, for_update: bool = False) -> License | None:
+        query = select(orm.licenses).where(orm.licenses.c.license_key == license_key)
+        if for_update:
+            query = query.with_for_update()
+        row = self.session.execute(query).first()
+        return _license(row) if row else None
+
+    def add(self, lic: License) -> None:
+        self.session.execute(
+            orm.licenses.insert().values(id=lic.id, **{name: getattr(lic, name) for name in _LICENSE_FIELDS})
+        )
+
+    def update(self, lic: License) -> None:
+        self.session.execute(
+            update(orm.licenses)
+            .where(orm.licenses.c.id == lic.id)
+            .values(updated_at=func.now(), **{name: getattr(lic, name) for name in _LICENSE_FIELDS})
+        )
+
+    def find(
+        self, *, key: str | None = None, licensee: str | None = None, order_number: str | None = None, limit: int = 100
+    ) -> list[License]:
+        query = select(orm.licenses)
+        if key:
+            query = query.where(orm.licenses.c.license_key == key)
+        if licensee:
+            escaped = licensee.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(orm.licenses.c.licensee_name.ilike(f"%{escaped}%"))
+        if order_number:
+            ordered = select(orm.orders.c.license_id).where(orm.orders.c.order_number == order_number)
+            query = query.where(
+                or_(orm.licenses.c.previous_order_number == order_number, orm.licenses.c.id.in_(ordered))
+            )
+        rows = self.session.execute(query.order_by(orm.licenses.c.license_key).limit(limit)).all()
+        return [_license(r) for r in rows]
+
+    def add_history(
+        self, license_id: str, *, change: str, source: str, details: dict[str, Any], order_number: str | None = None
+    ) -> None:
+        self.session.execute(
+            orm.license_history.insert().values(
+                license_id=license_id, change=change, source=source, order_number=order_number, details=details
+            )
+        )
+
+    def history(self, license_id: str) -> list[dict[str, Any]]:
+        rows = self.session.execute(
+            select(orm.license_history)
+            .where(orm.license_history.c.license_id == license_id)
+            .order_by(orm.license_history.c.id)
+        ).all()
+        return [
+            {
+                "at": r.at.isoformat(),
+                "change": r.change,
+                "source": r.source,
+                "order_number": r.order_number,
+                "details": r.details,
+            }
+            for r in rows
+        ]
+
+
+_ORDER_PLAIN = (
+    "order_number",
+    "license_id",
+    "link_id",
+    "status",
+    "licensee_name",
+    "product_name",
+    "license_key_masked",
+    "billing",
+    "end_customer",
+    "reseller_id",
+    "term_years",
+    "years_charged",
+    "effective_discount_bp",
+    "customer_discount_bp",
+    "reseller_discount_bp",
+    "previous_maintenance_end",
+    "new_maintenance_end",
+    "payment_methods",
+    "created_at",
+    "paid_at",
+    "payment_method",
+    "card_brand",
+    "card_last4",
+)
+
+
+def _order(row: Any) -> Order:
+    return Order(
+        price_per_year=Money(row.price_per_year, row.currency),
+        total=Money(row.total, row.currency),
+        **{name: getattr(row, name) for name in _ORDER_PLAIN},
+    )
+
+
+class OrderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def next_order_number(self, year: int) -> str:
+        """Sequential per year, gap-free: the counter row stays locked until the order's transaction ends."""
+        stmt = (
+            insert(orm.order_number_counters)
+            .values(year=year, last_value=1)
+            .on_conflict_do_update(
+                index_elements=["year"], set_={"last_value": orm.order_number_counters.c.last_value + 1}
+            )
+            .returning(orm.order_number_counters.c.last_value)
+        )
+        return format_order_number(year, self.session.execute(stmt).scalar_one())
+
+    def add(self, order: Order) -> None:
+        self.session.execute(
+            orm.orders.insert().values(
+                currency=order.total.currency,
+                price_per_year=order.price_per_year.amount,
+                total=order.total.amount,
+                **{name: getattr(order, name) for name in _ORDER_PLAIN},
+            )
+        )
+
+    def get(self, order_number: str, *, for_update: bool = False) -> Order | None:
+        query = select(orm.orders).where(orm.orders.c.order_number == order_number)
+        if for_update:
+            query = query.with_for_update()
+        row = self.session.execute(query).first()
+        return _order(row) if row else None
+
+    def save_payment_state(self, order: Order) -> None:
+        self.session.execute(
+            update(orm.orders)
+            .where(orm.orders.c.order_number == order.order_number)
+            .values(
+                status=order.status,
+                paid_at=order.paid_at,
+                payment_method=order.payment_method,
+                card_brand=order.card_brand,
+                card_last4=order.card_last4,
+            )
+        )
+
+    def list_by_reseller(self, reseller_id: str, limit: int = 200) -> list[Order]:
+        rows = self.session.execute(
+            select(orm.orders)
+            .where(orm.orders.c.reseller_id == reseller_id)
+            .order_by(orm.orders.c.created_at.desc(), orm.orders.c.order_number.desc())
+            .limit(limit)
+        ).all()
+        return [_order(r) for r in rows]
+
+    def paid_order_for_link(self, link_id: str) -> str | None:
+        return self.session.execute(
+            select(orm.orders.c.order_number).where(
+                and_(orm.orders.c.link_id == link_id, orm.orders.c.status == "paid")
+            )
+        ).scalar()
+
+    def add_payment(
+        self,
+        order_number: str,
+        *,
+        method: str,
+        status: str,
+        amount: Money,
+        reason: str | None = None,
+        card_brand: str | None = None,
+        card_last4: str | None = None,
+        provider_reference: str | None = None,
+    ) -> None:
+        self.session.execute(
+            orm.payments.insert().values(
+                order_number=order_number,
+                method=method,
+                status=status,
+                amount=amount.amount,
+                currency=amount.currency,
+                reason=reason,
+                card_brand=card_brand,
+                card_last4=card_last4,
+                provider_reference=provider_reference,
+            )
+        )
+
+
+class IdempotencyRepository:
+    """Stored responses for idempotency keys; the primary key makes concurrent duplicates wait for the first."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, scope: str, key: str) -> tuple[str, int | None, Any] | None:
+        row = self.session.execute(
+            select(orm.idempotency_keys).where(
+                and_(orm.idempotency_keys.c.scope == scope, orm.idempotency_keys.c.key == key)
+            )
+        ).first()
+        return (row.request_hash, row.response_status, row.response_body) if row else None
+
+    def claim(self, scope: str, key: str, request_hash: str) -> bool:
+        """True when this transaction owns the key; False when another committed it first (blocks while it runs)."""
+        inserted = self.session.execute(
+            insert(orm.idempotency_keys)
+            .values(scope=scope, key=key, request_hash=request_hash)
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(orm.idempotency_keys.c.key)
+        ).first()
+        return inserted is not None
+
+    def complete(self, scope: str, key: str, status: int, body: Any) -> None:
+        self.session.execute(
+            update(orm.idempotency_keys)
+            .where(and_(orm.idempotency_keys.c.scope == scope, orm.idempotency_keys.c.key == key))
+            .values(response_status=status, response_body=body)
+        )
+
+    def purge_older_than(self, cutoff: dt.datetime) -> int:
+        result = self.session.execute(orm.idempotency_keys.delete().where(orm.idempotency_keys.c.created_at < cutoff))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class AuditRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record_link_event(self, *, event_id: str, event_type: str, link_id: str, license_id: str, reason: str) -> None:
+        self.session.execute(
+            insert(orm.link_audit)
+            .values(event_id=event_id, event_type=event_type, link_id=link_id, license_id=license_id, reason=reason)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+        )
