@@ -1,0 +1,68 @@
+"""order-service over its internal HTTP contract (docs/internal-api.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.adapters.downstream import ServiceAdapter
+
+
+def _token_header(token: str | None) -> dict[str, str]:
+    return {"X-Extension-Token": token} if token else {}
+
+
+class OrderClient(ServiceAdapter):
+    service = "order-service"
+
+    def quote(self, token: str, reseller_id: str | None = None) -> dict[str, Any]:
+        params = {"reseller_id": reseller_id} if reseller_id else None
+        return self.get("/quote", params=params, headers=_token_header(token))
+
+    def place_order(
+        self,
+        token: str,
+        term_years: int,
+        idempotency_key: str,
+        reseller_id: str | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"term_years": term_years}
+        if reseller_id:
+            body["reseller_id"] = reseller_id
+        return self.send(
+            "post",
+            "/orders",
+            json=body,
+            headers=_token_header(token),
+            idempotency_key=idempotency_key,
+        )
+
+    def pay(
+        self,
+        order_number: str,
+        payment: dict[str, Any],
+        idempotency_key: str,
+        token: str | None = None,
+        reseller_id: str | None = None,
+    ) -> dict[str, Any]:
+        body = dict(payment)
+        if reseller_id:
+            body["reseller_id"] = reseller_id
+        return self.send(
+            "post",
+            f"/orders/{order_number}/payments",
+            json=body,
+            headers=_token_header(token),
+            idempotency_key=idempotency_key,
+        )
+
+    def get_order(
+        self,
+        order_number: str,
+        token: str | None = None,
+        reseller_id: str | None = None,
+    ) -> dict[str, Any]:
+        params = {"reseller_id": reseller_id} if reseller_id else None
+        return self.get(f"/orders/{order_number}", params=params, headers=_token_header(token))
+
+    def list_orders(self, reseller_id: str) -> list[dict[str, Any]]:
+        return list(self.get("/orders", params={"reseller_id": reseller_id}).get("orders", []))
