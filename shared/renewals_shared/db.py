@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Index,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -44,6 +45,8 @@ def add_outbox_and_inbox(metadata: MetaData) -> tuple[Table, Table]:
         Column("attempts", Integer, nullable=False, server_default="0"),
         Column("last_error", Text, nullable=True),
     )
+    # Partial: the relay's "what is unsent" scan stays cheap however long the published history grows.
+    Index("outbox_pending", outbox.c.seq, postgresql_where=outbox.c.published_at.is_(None))
     inbox = Table(
         "inbox",
         metadata,

@@ -7,10 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import MetaData, pool
 
-from renewals_shared.db import make_engine
+from renewals_shared.db import INBOX, OUTBOX, make_engine
 
-# The partial index keeps the relay's "what is unsent" query cheap however long the outbox history grows.
-OUTBOX_PENDING_INDEX = "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (seq) WHERE published_at IS NULL"
 
 SERVICE_DIRS = {
     "order": "services/order-service",
@@ -41,6 +39,19 @@ def run_alembic_env(target_metadata: MetaData, database_url_env: str | None = No
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+def create_outbox_and_inbox() -> None:
+    """For a service's first migration: the platform tables exactly as `renewals_shared.db` declares them."""
+    from alembic import op
+
+    OUTBOX.metadata.create_all(op.get_bind(), tables=[OUTBOX, INBOX])
+
+
+def drop_outbox_and_inbox() -> None:
+    from alembic import op
+
+    OUTBOX.metadata.drop_all(op.get_bind(), tables=[OUTBOX, INBOX])
 
 
 def repo_root() -> Path:

@@ -7,10 +7,11 @@ Create Date: 2026-01-01
 
 import sqlalchemy as sa
 from alembic import op
+
+from renewals_shared.migrations import create_outbox_and_inbox, drop_outbox_and_inbox
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
-from renewals_shared.migrations import OUTBOX_PENDING_INDEX
 
 revision = "0001"
 down_revision = None
@@ -19,6 +20,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    create_outbox_and_inbox()
     op.create_table(
         "idempotency_keys",
         sa.Column("scope", sa.String(length=100), nullable=False),
@@ -28,14 +30,6 @@ def upgrade() -> None:
         sa.Column("response_body", postgresql.JSONB(astext_type=Text()), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("scope", "key"),
-    )
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(length=100), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("event_type", sa.String(length=100), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
     )
     op.create_table(
         "link_audit",
@@ -55,19 +49,6 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("last_value", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("year"),
-    )
-    op.create_table(
-        "outbox",
-        sa.Column("seq", sa.BigInteger(), autoincrement=True, nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("event_type", sa.String(length=100), nullable=False),
-        sa.Column("envelope", postgresql.JSONB(astext_type=Text()), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("seq"),
-        sa.UniqueConstraint("event_id"),
     )
     op.create_table(
         "products",
@@ -195,11 +176,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_payments_order_number"), "payments", ["order_number"], unique=False)
-    op.execute(OUTBOX_PENDING_INDEX)
 
 
 def downgrade() -> None:
-    op.execute("DROP INDEX IF EXISTS outbox_pending")
     op.drop_index(op.f("ix_payments_order_number"), table_name="payments")
     op.drop_table("payments")
     op.drop_index(op.f("ix_orders_reseller_id"), table_name="orders")
@@ -213,9 +192,8 @@ def downgrade() -> None:
     op.drop_index("ix_licenses_licensee_name", table_name="licenses")
     op.drop_table("licenses")
     op.drop_table("products")
-    op.drop_table("outbox")
     op.drop_table("order_number_counters")
     op.drop_index(op.f("ix_link_audit_license_id"), table_name="link_audit")
     op.drop_table("link_audit")
-    op.drop_table("inbox")
     op.drop_table("idempotency_keys")
+    drop_outbox_and_inbox()

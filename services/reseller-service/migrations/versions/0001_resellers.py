@@ -7,7 +7,8 @@ Create Date: 2026-01-01
 
 import sqlalchemy as sa
 from alembic import op
-from renewals_shared.migrations import OUTBOX_PENDING_INDEX
+
+from renewals_shared.migrations import create_outbox_and_inbox, drop_outbox_and_inbox
 from sqlalchemy.dialects import postgresql
 
 revision = "0001"
@@ -17,6 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    create_outbox_and_inbox()
     op.create_table(
         "resellers",
         sa.Column("id", sa.String(36), nullable=False),
@@ -113,44 +115,11 @@ def upgrade() -> None:
     op.create_index("ix_change_requests_reseller_id", "change_requests", ["reseller_id"])
     op.create_index("ix_change_requests_status", "change_requests", ["status"])
 
-    op.create_table(
-        "outbox",
-        sa.Column("seq", sa.BigInteger(), autoincrement=True, nullable=False),
-        sa.Column("event_id", sa.String(36), nullable=False),
-        sa.Column("event_type", sa.String(100), nullable=False),
-        sa.Column("envelope", postgresql.JSONB(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.func.now(),
-            nullable=False,
-        ),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("seq", name="pk_outbox"),
-        sa.UniqueConstraint("event_id", name="uq_outbox_event_id"),
-    )
-    op.execute(OUTBOX_PENDING_INDEX)
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(100), nullable=False),
-        sa.Column("event_id", sa.String(36), nullable=False),
-        sa.Column("event_type", sa.String(100), nullable=False),
-        sa.Column(
-            "processed_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.func.now(),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("consumer", "event_id", name="pk_inbox"),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("inbox")
-    op.drop_table("outbox")
     op.drop_table("change_requests")
     op.drop_table("password_resets")
     op.drop_table("billing_edits")
     op.drop_table("resellers")
+    drop_outbox_and_inbox()

@@ -7,7 +7,8 @@ Create Date: 2025-01-01
 
 import sqlalchemy as sa
 from alembic import op
-from renewals_shared.migrations import OUTBOX_PENDING_INDEX
+
+from renewals_shared.migrations import create_outbox_and_inbox, drop_outbox_and_inbox
 from sqlalchemy.dialects import postgresql
 
 revision = "0001"
@@ -17,6 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    create_outbox_and_inbox()
     op.create_table(
         "extension_links",
         sa.Column("id", sa.String(36), primary_key=True),
@@ -60,32 +62,11 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.CheckConstraint("customer_discount_bp BETWEEN 0 AND 10000", name="ck_license_discounts_bp"),
     )
-    op.create_table(
-        "outbox",
-        sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=True),
-        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
-        sa.Column("event_type", sa.String(100), nullable=False),
-        sa.Column("envelope", postgresql.JSONB(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=True),
-    )
-    op.execute(OUTBOX_PENDING_INDEX)
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(100), nullable=False),
-        sa.Column("event_id", sa.String(36), nullable=False),
-        sa.Column("event_type", sa.String(100), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("inbox")
-    op.drop_table("outbox")
     op.drop_table("license_discounts")
     op.drop_table("product_discounts")
     op.drop_index("ix_extension_links_license_active", table_name="extension_links")
     op.drop_table("extension_links")
+    drop_outbox_and_inbox()
