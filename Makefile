@@ -29,12 +29,15 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
-up:
-	docker compose up --build -d
-	@echo "gateway: http://127.0.0.1:8000  (docker compose logs -f to follow)"
+deploy/compose.env:
+	$(PYTHON) deploy/compose_env.py $@
+
+up: deploy/compose.env
+	docker compose --env-file deploy/compose.env --profile demo up --build -d
+	@echo "gateway: http://127.0.0.1:8000  mail: http://127.0.0.1:8025  (ops token: grep OPS_TOKEN deploy/compose.env)"
 
 down:
-	docker compose down
+	docker compose --env-file deploy/compose.env --profile demo down
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^renewals' > requirements.lock
