@@ -13,12 +13,12 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
-from kombu import Connection, Consumer, Exchange, Producer, Queue
-
+import requests
 from common import LoadResult, free_port, gunicorn, http_load, scratch_database, scratch_vhost
+from kombu import Connection, Consumer, Exchange, Producer, Queue
 
 ITEMS = 100_000
 
@@ -36,12 +36,15 @@ def bare_endpoint() -> Iterator[str]:
             yield base
 
 
+def bare_request(base: str) -> Callable[[requests.Session, int], requests.Response]:
+    """One request to the bare endpoint at `base` (for http_load / interleaved_http_load)."""
+    return lambda s, i: s.get(f"{base}/items/{random.randint(1, ITEMS)}")
+
+
 def measure_bare_http(seconds: float = 5.0, concurrency: int = 8) -> LoadResult:
     with bare_endpoint() as base:
-        http_load(lambda s, i: s.get(f"{base}/items/{random.randint(1, ITEMS)}"), seconds=1, concurrency=concurrency)
-        return http_load(
-            lambda s, i: s.get(f"{base}/items/{random.randint(1, ITEMS)}"), seconds=seconds, concurrency=concurrency
-        )
+        http_load(bare_request(base), seconds=1, concurrency=concurrency)
+        return http_load(bare_request(base), seconds=seconds, concurrency=concurrency)
 
 
 def _consume_count(broker_url: str, queue: Queue, expected: int, done: threading.Event, ready: threading.Event) -> None:
@@ -65,7 +68,9 @@ def _consume_count(broker_url: str, queue: Queue, expected: int, done: threading
 def _bare_loop(broker_url: str, messages: int, batch: int | None) -> float:
     """Messages per second from the first publish until the plain consumer acked the last one."""
     exchange = Exchange(f"bare{batch or 1}.{random.randint(0, 10**6)}", type="topic", durable=True)
-    queue = Queue(exchange.name + ".q", exchange, routing_key="#", durable=True, queue_arguments={"x-queue-type": "quorum"})
+    queue = Queue(
+        exchange.name + ".q", exchange, routing_key="#", durable=True, queue_arguments={"x-queue-type": "quorum"}
+    )
     with Connection(broker_url) as connection:
         queue(connection.default_channel).declare()
     done, ready = threading.Event(), threading.Event()
@@ -97,7 +102,9 @@ def _bare_loop(broker_url: str, messages: int, batch: int | None) -> float:
             for offset in range(0, messages, batch):
                 for _ in range(min(batch, messages - offset)):
                     message = channel.prepare_message(
-                        payload, content_type="application/json", content_encoding="utf-8",
+                        payload,
+                        content_type="application/json",
+                        content_encoding="utf-8",
                         properties={"delivery_mode": 2},
                     )
                     channel.basic_publish(message, exchange=exchange.name, routing_key="bench.event")

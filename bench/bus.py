@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).parent))
 from baseline import measure_bare_bus  # noqa: E402
-from common import machine, percentile, ratio_line, scratch_database, scratch_vhost  # noqa: E402
-
+from common import machine, percentile, report, scratch_database, scratch_vhost  # noqa: E402
 from renewals_shared.bus import BatchPublisher, Topology  # noqa: E402
 from renewals_shared.consumer import EventConsumer  # noqa: E402
 from renewals_shared.db import add_outbox_and_inbox, make_engine  # noqa: E402
@@ -78,7 +77,10 @@ def measure_pipeline(broker_url: str, events: int, per_transaction: int = 50) ->
         metadata.create_all(producer)
         metadata.create_all(consumer)
         EventConsumer(
-            service="bench", broker_url=broker_url, topology=Topology(namespace, True), engine=consumer,
+            service="bench",
+            broker_url=broker_url,
+            topology=Topology(namespace, True),
+            engine=consumer,
             handlers={EVENT_TYPE: apply_effect},
         ).declare()
         processes = [
@@ -124,9 +126,14 @@ def main() -> None:
         rate, p50, p99 = measure_pipeline(vhost, args.events)
     print(f"{'bare kombu, confirm per message':<44} {per_message:9.1f} msg/s")
     print(f"{'bare kombu, batches of 200 confirmed':<44} {batched:9.1f} msg/s")
-    print(f"{'outbox -> RabbitMQ -> consumer with inbox':<44} {rate:9.1f} ev/s   p50 {p50 * 1000:.0f} ms   p99 {p99 * 1000:.0f} ms")
-    print(ratio_line("pipeline / per-message-confirm loop", rate, per_message, 1.00))
-    print(ratio_line("pipeline / batched-confirm loop", rate, batched, 0.25))
+    print(
+        f"{'outbox -> RabbitMQ -> consumer with inbox':<44} {rate:9.1f} ev/s"
+        f"   p50 {p50 * 1000:.0f} ms   p99 {p99 * 1000:.0f} ms"
+    )
+    report(
+        "outbox -> RabbitMQ -> consumer with inbox", rate, "ev/s", "bare kombu, confirm per message", per_message, 1.00
+    )
+    report("outbox -> RabbitMQ -> consumer with inbox", rate, "ev/s", "bare kombu, batches of 200", batched, 0.25)
 
 
 if __name__ == "__main__":

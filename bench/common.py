@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import socket
@@ -47,7 +48,11 @@ def scratch_database(label: str) -> Iterator[str]:
 def scratch_vhost() -> Iterator[str]:
     vhost = f"bench_{RUN}"
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True, capture_output=True)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield RABBITMQ.rstrip("/") + f"/{vhost}"
     finally:
@@ -127,6 +132,30 @@ def http_load(
     return LoadResult(len(latencies), errors, time.perf_counter() - started, latencies)
 
 
+def interleaved_http_load(
+    loads: dict[str, tuple[Callable[[requests.Session, int], requests.Response], Callable[[requests.Response], bool]]],
+    *,
+    seconds: float = 5.0,
+    concurrency: int = 8,
+    slice_seconds: float = 1.0,
+) -> dict[str, LoadResult]:
+    """Several closed-loop loads (name -> (make_request, ok)), `seconds` each, run in alternating slices of
+    `slice_seconds` so that a figure and its baseline see the same background load on a shared machine."""
+    parts: dict[str, list[LoadResult]] = {name: [] for name in loads}
+    for _ in range(max(1, round(seconds / slice_seconds))):
+        for name, (make_request, ok) in loads.items():
+            parts[name].append(http_load(make_request, seconds=slice_seconds, concurrency=concurrency, ok=ok))
+    return {
+        name: LoadResult(
+            sum(r.requests for r in results),
+            sum(r.errors for r in results),
+            sum(r.seconds for r in results),
+            [latency for r in results for latency in r.latencies],
+        )
+        for name, results in parts.items()
+    }
+
+
 def wait_http(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -140,12 +169,30 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(app: str, port: int, env: dict[str, str], workers: int = 2, ready_path: str = "/healthz") -> Iterator[str]:
+def gunicorn(
+    app: str,
+    port: int,
+    env: dict[str, str],
+    workers: int = 2,
+    ready_path: str = "/healthz",
+    log: Path | None = None,
+) -> Iterator[str]:
+    """`log`: a file for the server's stderr (the services' JSON logs), so they stay out of the figures."""
+    stderr = open(log, "ab") if log is not None else None  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", app],
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
         env={**os.environ, **env},
         cwd=ROOT,
+        stderr=stderr,
     )
     try:
         wait_http(f"http://127.0.0.1:{port}{ready_path}")
@@ -153,6 +200,8 @@ def gunicorn(app: str, port: int, env: dict[str, str], workers: int = 2, ready_p
     finally:
         process.terminate()
         process.wait(15)
+        if stderr is not None:
+            stderr.close()
 
 
 def machine() -> str:
@@ -167,3 +216,28 @@ def ratio_line(label: str, value: float, baseline: float, target: float) -> str:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+RESULT_PREFIX = "BENCH-RESULT "
+
+
+def report(
+    label: str, value: float, unit: str, baseline_label: str, baseline: float, target: float, note: str = ""
+) -> None:
+    """The ratio line a person reads, then one JSON line `run_all.py` collects for BENCHMARKS.md.
+
+    `value` and `baseline` are rates (higher is better); `target` is the least acceptable value / baseline."""
+    print(ratio_line(f"{label} / {baseline_label}", value, baseline, target))
+    ratio = value / baseline if baseline else float("nan")
+    record = {
+        "figure": label,
+        "value": round(value, 1),
+        "unit": unit,
+        "baseline": baseline_label,
+        "baseline_value": round(baseline, 1),
+        "ratio": round(ratio, 4),
+        "target": target,
+        "ok": ratio >= target,
+        "note": note,
+    }
+    print(RESULT_PREFIX + json.dumps(record), flush=True)
