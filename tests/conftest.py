@@ -13,7 +13,8 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,8 +54,13 @@ class RunningSystem:
             command = command.replace(f"127.0.0.1:{default_port}", f"127.0.0.1:{self.ports[service]}")
         assert self.logs is not None
         log = (self.logs / f"{name}.log").open("ab")
+        # Every process of a service (order-web, order-worker, order-worker-2) shares its metrics directory, so
+        # the service's /metrics adds up what all of them counted (prometheus_client multiprocess mode).
+        metrics_dir = self.logs / "metrics" / name.split("-")[0]
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        env = {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
         self.processes[name] = subprocess.Popen(
-            shlex.split(command), env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            shlex.split(command), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
@@ -87,11 +93,15 @@ class RunningSystem:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
 
 
-@pytest.fixture(scope="session")
-def system(
-    databases: Databases, rabbitmq_url: str | None, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def launch_system(
+    databases: Databases,
+    broker_url: str,
+    redis_url: str,
+    logs: Path,
+    env_overrides: Callable[[dict[str, str]], dict[str, str]] | None = None,
 ) -> Iterator[RunningSystem]:
-    logs = tmp_path_factory.mktemp("system-logs")
+    """Start every Procfile process on fresh databases; `env_overrides(env)` may repoint URLs (fault proxies)."""
     smtp = SmtpSink(maildir=logs / "mailbox").start()
     ports = {service: free_port() for service in SERVICE_PORTS}
     namespace = f"e2e{RUN_ID}{uuid.uuid4().hex[:4]}"
@@ -103,7 +113,7 @@ def system(
         "RENEWALS_MODE": "embedded",
         "RENEWALS_VAR_DIR": str(logs / "var"),
         "MAILBOX_DIR": str(logs / "mailbox"),
-        "BROKER_URL": rabbitmq_url or redis_url.rsplit("/", 1)[0] + "/2",
+        "BROKER_URL": broker_url,
         "REDIS_URL": redis_url,
         "REDIS_PREFIX": f"test:{namespace}:",
         "BUS_NAMESPACE": namespace,
@@ -114,11 +124,14 @@ def system(
         "RESELLER_SERVICE_URL": f"http://127.0.0.1:{ports['reseller']}",
         "NOTIFIER_SERVICE_URL": f"http://127.0.0.1:{ports['notifier']}",
         "BROKER_VISIBILITY_TIMEOUT": "10",
+        "TRACE_FILE": str(logs / "spans.jsonl"),  # every process appends its finished spans (tests/observability)
         "LOG_LEVEL": "INFO",
     }
     for service in DATABASE_SERVICES:
         env[f"{service.upper()}_DATABASE_URL"] = databases.fresh(service)
     subprocess.run([str(VENV_BIN / "renewals-bus"), "declare"], env=env, check=True, capture_output=True)
+    if env_overrides is not None:
+        env.update(env_overrides(dict(env)))
     running = RunningSystem(env=env, ports=ports, smtp=smtp, logs=logs)
     for name, command in procfile().items():
         if name != "smtp":  # the tests' own sink catches the mail
@@ -132,8 +145,33 @@ def system(
         smtp.stop()
 
 
+@pytest.fixture(scope="session")
+def system(
+    databases: Databases, rabbitmq_url: str | None, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningSystem]:
+    broker_url = rabbitmq_url or redis_url.rsplit("/", 1)[0] + "/2"
+    with launch_system(databases, broker_url, redis_url, tmp_path_factory.mktemp("system-logs")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def system_launcher(
+    databases: Databases, rabbitmq_url: str | None, redis_url: str
+) -> Callable[..., AbstractContextManager[RunningSystem]]:
+    """`system_launcher(logs, env_overrides=None)`: another whole system, e.g. behind a fault-injecting proxy."""
+    broker_url = rabbitmq_url or redis_url.rsplit("/", 1)[0] + "/2"
+
+    def launch(
+        logs: Path, env_overrides: Callable[[dict[str, str]], dict[str, str]] | None = None
+    ) -> AbstractContextManager[RunningSystem]:
+        return launch_system(databases, broker_url, redis_url, logs, env_overrides)
+
+    return launch
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     del config
     for item in items:
-        if re.search(r"tests/(e2e|load|faults|security)/", str(item.path)):
+        uses_system = "system" in getattr(item, "fixturenames", ())
+        if uses_system or re.search(r"tests/(e2e|load|faults|security|scale)/", str(item.path)):
             item.add_marker(pytest.mark.slow)

@@ -21,7 +21,7 @@ from typing import Any
 
 from kombu import Connection, Exchange, Queue
 
-from renewals_shared.observability import metrics
+from renewals_shared.observability import TRACE_CONTEXT_KEY, carrier_from_headers
 
 DELIVERY_LIMIT = 20
 
@@ -138,6 +138,15 @@ def message_properties(envelope: dict[str, Any], headers: dict[str, Any] | None 
     }
 
 
+def wire_message(envelope: dict[str, Any], headers: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """(body, properties): a trace context stored beside the envelope travels as W3C headers, not in the body."""
+    trace = envelope.get(TRACE_CONTEXT_KEY)
+    if trace is not None:
+        envelope = {k: v for k, v in envelope.items() if k != TRACE_CONTEXT_KEY}
+        headers = {**carrier_from_headers(trace), **(headers or {})}
+    return json.dumps(envelope), message_properties(envelope, headers)
+
+
 class BatchPublisher:
     """Publishes envelopes and returns only once the broker holds every one of them.
 
@@ -210,7 +219,6 @@ class BatchPublisher:
             except Exception as exc:
                 self._reset()
                 raise PublishFailed(f"{type(exc).__name__}: {exc}") from exc
-        metrics.events_published.inc(len(envelopes))
 
     def _publish(
         self,
@@ -223,9 +231,9 @@ class BatchPublisher:
         exchange_name = exchange if exchange is not None else self.topology.events.name
         if self.topology.amqp:
             for envelope in envelopes:
-                props = message_properties(envelope, headers)
+                body, props = wire_message(envelope, headers)
                 message = channel.prepare_message(
-                    json.dumps(envelope),
+                    body,
                     content_type=CONTENT_TYPE,
                     content_encoding="utf-8",
                     headers=props.pop("headers"),
@@ -248,9 +256,9 @@ class BatchPublisher:
 
             producer = Producer(channel)
             for envelope in envelopes:
-                props = message_properties(envelope, headers)
+                body, props = wire_message(envelope, headers)
                 producer.publish(
-                    json.dumps(envelope),
+                    body,
                     exchange=exchange_name,
                     routing_key=routing_key or envelope["type"],
                     content_type=CONTENT_TYPE,

@@ -16,7 +16,7 @@ import click
 
 from renewals_shared.bus import SUBSCRIPTIONS, BatchPublisher, Topology, connect, is_amqp
 from renewals_shared.config import Settings
-from renewals_shared.consumer import ATTEMPTS_HEADER, ERROR_HEADER
+from renewals_shared.consumer import ATTEMPTS_HEADER, ERROR_HEADER, decode_envelope
 
 
 def _walk(settings: Settings, decide: Callable[[dict[str, Any], dict[str, Any]], str]) -> list[dict[str, Any]]:
@@ -32,7 +32,7 @@ def _walk(settings: Settings, decide: Callable[[dict[str, Any], dict[str, Any]],
             message = queue.get(no_ack=False, accept=["json"])
             if message is None:
                 break
-            envelope = message.payload if isinstance(message.payload, dict) else json.loads(message.payload)
+            envelope = decode_envelope(message)  # an undecodable dead letter can be listed and discarded
             headers = message.headers or {}
             action = decide(envelope, headers)
             seen.append(

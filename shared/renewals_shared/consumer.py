@@ -5,19 +5,29 @@ from __future__ import annotations
 import json
 import threading
 import traceback
+import uuid
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from typing import Any
 
 from kombu import Connection, Consumer, Message
+from opentelemetry import trace
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from renewals_shared.bus import SUBSCRIPTIONS, BatchPublisher, Topology, connect
 from renewals_shared.db import INBOX
 from renewals_shared.events import Event, InvalidEvent, parse_event
-from renewals_shared.observability import correlation_id_var, get_logger, metrics
+from renewals_shared.observability import (
+    TRACE_CONTEXT_KEY,
+    carrier_from_headers,
+    correlation_id_var,
+    get_logger,
+    metrics,
+    span_from,
+)
 
 Handler = Callable[[Event, Session], None]
 ATTEMPTS_HEADER = "x-renewals-attempts"
@@ -60,6 +70,7 @@ class EventConsumer:
         self.consumer_name = service
         self._publisher = BatchPublisher(broker_url, topology)
         self._stop = threading.Event()
+        self._trace_carriers: dict[str, dict[str, str]] = {}
 
     @property
     def event_types(self) -> set[str]:
@@ -79,9 +90,14 @@ class EventConsumer:
         the whole batch is tried again after a pause, unacked, for as long as it takes.
         """
         pending: list[tuple[Message, dict[str, Any], int, Event | None, str | None]] = []
+        self._trace_carriers = {}
         for message in messages:
-            envelope = message.payload if isinstance(message.payload, dict) else json.loads(message.payload)
+            envelope = decode_envelope(message)
             attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+            carrier = carrier_from_headers(message.headers)
+            if carrier and isinstance(envelope, dict):
+                envelope[TRACE_CONTEXT_KEY] = carrier  # a retry or a dead letter keeps the trace
+                self._trace_carriers[str(envelope.get("id"))] = carrier
             try:
                 pending.append((message, envelope, attempts, parse_event(envelope), None))
             except InvalidEvent as exc:
@@ -157,8 +173,20 @@ class EventConsumer:
         if handler is None:
             return
         token = correlation_id_var.set(event.correlation_id or event.id)
+        carrier = self._trace_carriers.get(event.id)
         try:
-            handler(event, session)
+            # a span only for an event that carries a trace (the producer's work was traced): no cost otherwise
+            with (
+                span_from(
+                    carrier,
+                    f"consume {event.type}",
+                    trace.SpanKind.CONSUMER,
+                    {"messaging.consumer.group.name": self.consumer_name, "messaging.message.id": event.id},
+                )
+                if carrier
+                else nullcontext()
+            ):
+                handler(event, session)
         finally:
             correlation_id_var.reset(token)
 
@@ -196,7 +224,14 @@ class EventConsumer:
         return True
 
     def _retry_or_dead_letter(self, envelope: dict[str, Any], event: Event, attempts: int, error: str) -> None:
-        log.warning("event handler failed", event_type=event.type, event_id=event.id, attempt=attempts, error=error)
+        log.warning(
+            "event handler failed",
+            event_type=event.type,
+            event_id=event.id,
+            correlation_id=event.correlation_id,
+            attempt=attempts,
+            error=error,
+        )
         if attempts >= self.max_attempts:
             self._dead_letter(envelope, attempts, error)
             return
@@ -211,7 +246,13 @@ class EventConsumer:
 
     def _dead_letter(self, envelope: dict[str, Any], attempts: int, error: str) -> None:
         event_type = envelope.get("type", "unknown") if isinstance(envelope, dict) else "unknown"
-        log.error("event dead-lettered", event_type=event_type, event_id=envelope.get("id"), error=error)
+        log.error(
+            "event dead-lettered",
+            event_type=event_type,
+            event_id=envelope.get("id") if isinstance(envelope, dict) else None,
+            correlation_id=envelope.get("correlation_id") if isinstance(envelope, dict) else None,
+            error=error,
+        )
         self._publisher.publish(
             [envelope],
             exchange=self.topology.dead_letters.name,
@@ -240,7 +281,16 @@ class EventConsumer:
         queue = self.topology.declare(connection, self.service, self.event_types)
         channel = connection.channel()
         batch: list[Message] = []
-        with Consumer(channel, queues=[queue], callbacks=[lambda _body, message: batch.append(message)], accept=["json"]) as consumer:
+        with Consumer(
+            channel,
+            queues=[queue],
+            callbacks=[lambda _body, message: batch.append(message)],
+            accept=["json"],
+            # a body kombu cannot decode joins the batch too: handle_batch dead-letters it (decode_envelope)
+            # instead of the error escaping drain_events and the message blocking the queue until the
+            # broker's delivery limit
+            on_decode_error=lambda message, _exc: batch.append(message),
+        ) as consumer:
             consumer.qos(prefetch_count=self.prefetch)
             log.info("consuming", queue=queue.name, event_types=sorted(self.event_types))
             while not stop.is_set():
@@ -255,6 +305,26 @@ class EventConsumer:
                         continue
                 messages, batch[:] = list(batch), []
                 self.handle_batch(messages)
+
+
+def decode_envelope(message: Message) -> dict[str, Any]:
+    """The message's JSON envelope. A body that is not a JSON object becomes a stand-in envelope (id, type, the
+    body as text) that fails validation and so goes straight to the dead-letter queue, instead of raising out of
+    the consume loop and blocking the queue until the broker's delivery limit."""
+    try:
+        payload = message.payload
+        envelope = payload if isinstance(payload, dict | list) else json.loads(payload)
+        if isinstance(envelope, dict):
+            return envelope
+    except Exception:  # noqa: BLE001, S110 - undecodable in any way: handled below
+        pass
+    body = message.body
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) else str(body)
+    return {
+        "id": str((message.properties or {}).get("message_id") or uuid.uuid4()),
+        "type": str((message.headers or {}).get("event_type") or "unknown"),
+        "undecodable_body": text[:10_000],
+    }
 
 
 def _describe(exc: BaseException) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from opentelemetry import trace
 from requests.adapters import HTTPAdapter
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from renewals_shared.observability import current_correlation_id
+from renewals_shared.observability import current_correlation_id, trace_carrier, tracer
 
 
 class ServiceUnavailable(Exception):
@@ -21,25 +23,36 @@ class ServiceClient:
         self.token = token
         self.timeout = timeout
         self.attempts = attempts
+        self.server_address = urlsplit(self.base_url).netloc
         self.session = requests.Session()
         self.session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=32))
         self.session.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=32))
 
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        headers = {
-            "Authorization": f"Bearer {self.token}",
-            "X-Correlation-ID": current_correlation_id(),
-            **(kwargs.pop("headers", None) or {}),
-        }
-        try:
-            response = self.session.request(
-                method, f"{self.base_url}{path}", headers=headers, timeout=self.timeout, **kwargs
-            )
-        except requests.RequestException as exc:
-            raise ServiceUnavailable(f"{method} {self.base_url}: {type(exc).__name__}") from None
-        if response.status_code >= 500:
-            raise ServiceUnavailable(f"{method} {self.base_url}: HTTP {response.status_code}")
-        return response
+        # The span names the peer, never the path: paths and queries may carry link tokens.
+        with tracer().start_as_current_span(
+            f"{method} {self.server_address}",
+            kind=trace.SpanKind.CLIENT,
+            attributes={"http.request.method": method, "server.address": self.server_address},
+        ) as span:
+            headers = {
+                "Authorization": f"Bearer {self.token}",
+                "X-Correlation-ID": current_correlation_id(),
+                **trace_carrier(),
+                **(kwargs.pop("headers", None) or {}),
+            }
+            try:
+                response = self.session.request(
+                    method, f"{self.base_url}{path}", headers=headers, timeout=self.timeout, **kwargs
+                )
+            except requests.RequestException as exc:
+                span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
+                raise ServiceUnavailable(f"{method} {self.base_url}: {type(exc).__name__}") from None
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 500:
+                span.set_status(trace.StatusCode.ERROR)
+                raise ServiceUnavailable(f"{method} {self.base_url}: HTTP {response.status_code}")
+            return response
 
     def _request(self, method: str, path: str, *, retryable: bool, **kwargs: Any) -> requests.Response:
         if not retryable:

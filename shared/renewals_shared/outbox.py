@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import psycopg
+from opentelemetry import trace as otel_trace
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from renewals_shared.bus import BatchPublisher, PublishFailed
 from renewals_shared.db import OUTBOX
 from renewals_shared.events import Event
-from renewals_shared.observability import get_logger, metrics
+from renewals_shared.observability import (
+    TRACE_CONTEXT_KEY,
+    correlation_id_var,
+    get_logger,
+    metrics,
+    span_from,
+    trace_carrier,
+)
 
 NOTIFY_CHANNEL = "renewals_outbox"
+BACKLOG_MEASURE_INTERVAL = 1.0
 log = get_logger(__name__)
 
 
@@ -23,9 +34,19 @@ def add_events(session_or_connection: Any, events: Sequence[Event]) -> None:
     """Write `events` in the caller's transaction; NOTIFY wakes the relay only once that transaction commits."""
     if not events:
         return
+    trace = trace_carrier()  # the publish continues the trace of the work that wrote the event
+    extra = {TRACE_CONTEXT_KEY: trace} if trace else {}
+    correlation_id = correlation_id_var.get()  # an event built without one joins the chain of work in progress
     session_or_connection.execute(
         insert(OUTBOX),
-        [{"event_id": e.id, "event_type": e.type, "envelope": e.to_dict()} for e in events],
+        [
+            {
+                "event_id": e.id,
+                "event_type": e.type,
+                "envelope": {**e.to_dict(), "correlation_id": e.correlation_id or correlation_id, **extra},
+            }
+            for e in events
+        ],
     )
     session_or_connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
@@ -73,7 +94,8 @@ class OutboxRelay:
             if not rows:
                 return 0
             try:
-                self.publisher.publish([row.envelope for row in rows])
+                with _publish_spans([row.envelope for row in rows]) as envelopes:
+                    self.publisher.publish(envelopes)
             except PublishFailed as exc:
                 connection.rollback()
                 self._record_failure([row.seq for row in rows], str(exc))
@@ -81,6 +103,8 @@ class OutboxRelay:
             connection.execute(
                 update(OUTBOX).where(OUTBOX.c.seq.in_([row.seq for row in rows])).values(published_at=func.now())
             )
+        for row in rows:
+            metrics.events_published.labels(row.envelope.get("type", "unknown")).inc()
         return len(rows)
 
     def _record_failure(self, seqs: list[int], error: str) -> None:
@@ -99,9 +123,16 @@ class OutboxRelay:
             age = connection.execute(select(func.extract("epoch", func.now() - oldest))).scalar() if oldest else 0
         return int(count), float(age or 0)
 
+    def _measure_backlog(self) -> None:
+        count, age = self.backlog()
+        metrics.outbox_backlog.set(count)
+        metrics.outbox_oldest_age.set(age)
+        self._measured_at = time.monotonic()
+
     def run(self, stop: threading.Event) -> None:
         failures = 0
         listener: psycopg.Connection | None = None
+        self._measured_at = 0.0
         while not stop.is_set():
             try:
                 if listener is None:
@@ -110,10 +141,10 @@ class OutboxRelay:
                 published = self.relay_once()
                 failures = 0
                 if published:
+                    if time.monotonic() - self._measured_at > BACKLOG_MEASURE_INTERVAL:
+                        self._measure_backlog()  # during a burst too, at most once a second
                     continue
-                count, age = self.backlog()
-                metrics.outbox_backlog.set(count)
-                metrics.outbox_oldest_age.set(age)
+                self._measure_backlog()
                 for _ in listener.notifies(timeout=self.poll_interval, stop_after=1):
                     pass
             except Exception as exc:  # noqa: BLE001 - the relay must outlive broker and database outages
@@ -130,3 +161,26 @@ class OutboxRelay:
         if listener is not None:
             listener.close()
         self.publisher.close()
+
+
+@contextmanager
+def _publish_spans(envelopes: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """A producer span per event that carries a stored trace context, open while the batch is published and
+    confirmed; the envelopes handed on carry the producer span's context instead of the stored one."""
+    with ExitStack() as spans:
+        out = []
+        for envelope in envelopes:
+            stored = envelope.get(TRACE_CONTEXT_KEY)
+            if not stored:
+                out.append(envelope)
+                continue
+            spans.enter_context(
+                span_from(
+                    stored,
+                    f"publish {envelope.get('type')}",
+                    otel_trace.SpanKind.PRODUCER,
+                    {"messaging.system": "kombu", "messaging.message.id": str(envelope.get("id"))},
+                )
+            )
+            out.append({**envelope, TRACE_CONTEXT_KEY: trace_carrier()})
+        yield out

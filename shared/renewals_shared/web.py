@@ -11,15 +11,25 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, g, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
 from werkzeug.exceptions import HTTPException
 
 from renewals_shared.bus import connect
 from renewals_shared.config import Settings
-from renewals_shared.observability import configure_logging, correlation_id_var, get_logger, metrics
+from renewals_shared.observability import (
+    configure_logging,
+    correlation_id_var,
+    get_logger,
+    metrics,
+    metrics_registry,
+    tracer,
+)
 
 PROBLEM_JSON = "application/problem+json"
+UNTRACED_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})  # probes and scrapes: no spans, only noise
 log = get_logger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -129,13 +139,14 @@ def create_service_app(
     *,
     name: str | None = None,
     readiness_checks: dict[str, Callable[[], None]] | None = None,
+    check_broker: bool = True,
     max_content_length: int = 1_000_000,
 ) -> Flask:
     app = Flask(name or settings.service)
     app.config["MAX_CONTENT_LENGTH"] = max_content_length
     app.json.sort_keys = False  # type: ignore[attr-defined]
     configure_logging(settings.service, settings.log_level)
-    checks: dict[str, Callable[[], None]] = {"broker": broker_ready(settings.broker_url)}
+    checks: dict[str, Callable[[], None]] = {"broker": broker_ready(settings.broker_url)} if check_broker else {}
     if engine is not None:
         checks["database"] = database_ready(engine)
     checks.update(readiness_checks or {})
@@ -145,6 +156,16 @@ def create_service_app(
         g.started = time.perf_counter()
         g.correlation_id = request.headers.get("X-Correlation-ID") or str(uuid.uuid4())
         g.correlation_token = correlation_id_var.set(g.correlation_id)
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        if route in UNTRACED_ROUTES:
+            return
+        g.span = tracer().start_span(
+            f"{request.method} {route}",
+            context=propagate.extract(request.headers),
+            kind=trace.SpanKind.SERVER,
+            attributes={"http.request.method": request.method, "http.route": route, "correlation_id": g.correlation_id},
+        )
+        g.trace_token = otel_context.attach(trace.set_span_in_context(g.span))
 
     @app.after_request
     def finish_request(response: Response) -> Response:
@@ -154,10 +175,20 @@ def create_service_app(
             metrics.http_requests.labels(request.method, route, response.status_code).observe(
                 time.perf_counter() - g.started
             )
+        span = g.get("span")
+        if span is not None:
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 500:
+                span.set_status(trace.StatusCode.ERROR)
         return response
 
     @app.teardown_request
     def reset_correlation(_exc: BaseException | None) -> None:
+        span, trace_token = g.pop("span", None), g.pop("trace_token", None)
+        if span is not None:
+            span.end()
+        if trace_token is not None:
+            otel_context.detach(trace_token)
         token = g.pop("correlation_token", None)
         if token is not None:
             correlation_id_var.reset(token)
@@ -196,6 +227,6 @@ def create_service_app(
 
     @app.get("/metrics")
     def prometheus_metrics() -> Response:
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(metrics_registry()), mimetype=CONTENT_TYPE_LATEST)
 
     return app

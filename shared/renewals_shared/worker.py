@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from renewals_shared.bus import BatchPublisher, Topology, is_amqp
 from renewals_shared.config import Settings, env_int
 from renewals_shared.consumer import EventConsumer, Handler
-from renewals_shared.observability import configure_logging, get_logger
+from renewals_shared.observability import configure_logging, get_logger, serve_metrics_from_env
 from renewals_shared.outbox import OutboxRelay
 
 log = get_logger(__name__)
@@ -68,7 +68,8 @@ def run_worker(
         )
     for thread in threads:
         thread.start()
-    log.info("worker started", parts=[t.name for t in threads])
+    metrics_port = serve_metrics_from_env()  # METRICS_PORT: where no web app of the service can read its metrics
+    log.info("worker started", parts=[t.name for t in threads], metrics_port=metrics_port)
     stop.wait()
     for thread in threads:
         thread.join(timeout=15)

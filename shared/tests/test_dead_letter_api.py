@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 import pytest
 from flask import Flask
 from kombu.exceptions import OperationalError
-
 from renewals_shared.bus import BatchPublisher, Topology, connect, is_amqp
 from renewals_shared.config import Settings
 from renewals_shared.dead_letter_api import DeadLetterBackend, register_dead_letter_api
@@ -135,7 +135,7 @@ def redis_transport(redis_url: str) -> str:
     return redis_url.rsplit("/", 1)[0] + "/1"
 
 
-def test_on_the_redis_transport_a_dead_letter_is_listed_with_its_envelope_then_discarded(redis_transport, bus_namespace):
+def test_on_redis_a_dead_letter_is_listed_with_its_envelope_then_discarded(redis_transport, bus_namespace):
     settings = dataclasses.replace(_settings("token"), broker_url=redis_transport, bus_namespace=bus_namespace)
     topology = Topology(bus_namespace, is_amqp(redis_transport))
     with connect(redis_transport) as connection:
@@ -144,8 +144,8 @@ def test_on_the_redis_transport_a_dead_letter_is_listed_with_its_envelope_then_d
         "license.maintenance_extended",
         {
             "license_id": "lic-1",
-            "previous_maintenance_end": "2026-01-01",
-            "maintenance_end": "2027-01-01",
+            "previous_maintenance_end": dt.date(2026, 1, 1),
+            "maintenance_end": dt.date(2027, 1, 1),
             "order_number": "R-1",
             "contact_email": "it@example.com",
             "licensee_name": "Example GmbH",
@@ -168,7 +168,9 @@ def test_on_the_redis_transport_a_dead_letter_is_listed_with_its_envelope_then_d
     # listing leaves the queue as it was
     assert len(client.get("/admin/dead-letters", headers=OPS).get_json()["dead_letters"]) == 1
 
-    assert client.post("/admin/dead-letters/discard", json={"ids": ["other"]}, headers=OPS).get_json()["discarded"] == []
+    assert (
+        client.post("/admin/dead-letters/discard", json={"ids": ["other"]}, headers=OPS).get_json()["discarded"] == []
+    )
     discarded = client.post("/admin/dead-letters/discard", json={"ids": [event.id]}, headers=OPS).get_json()
     assert [r["id"] for r in discarded["discarded"]] == [event.id]
     assert client.get("/admin/dead-letters", headers=OPS).get_json()["dead_letters"] == []

@@ -7,11 +7,10 @@ Create Date: 2026-01-01
 
 import sqlalchemy as sa
 from alembic import op
-
-from renewals_shared.migrations import create_outbox_and_inbox, drop_outbox_and_inbox
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
+from renewals_shared.migrations import create_outbox_and_inbox, drop_outbox_and_inbox
 
 revision = "0001"
 down_revision = None

@@ -86,3 +86,15 @@ class FindLicenses:
 @dataclass(frozen=True)
 class RequestExtensionLink:
     license_id: str
+
+
+@dataclass(frozen=True)
+class GetOrderForOperations:
+    """Operations read any order (no buyer proof): the console shows a change request's previous order."""
+
+    order_number: str
+
+
+@dataclass(frozen=True)
+class ListCatalogue:
+    """Every product with its price lists (the console's price-list page)."""

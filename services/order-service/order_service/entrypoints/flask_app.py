@@ -21,6 +21,7 @@ from order_service.service_layer.handlers import HandlerError
 from order_service.service_layer.messagebus import MessageBus
 from renewals_shared.config import Settings
 from renewals_shared.db import make_engine
+from renewals_shared.dead_letter_api import register_dead_letter_api
 from renewals_shared.http import ServiceUnavailable
 from renewals_shared.web import (
     PROBLEM_JSON,
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         assert settings.database_url is not None
         engine = make_engine(settings.database_url)
     app = create_service_app(settings, engine, name="order-service")
+    register_dead_letter_api(app, settings)  # GET/POST /admin/dead-letters[/replay|/discard]
     app.extensions["order_settings"] = settings
     app.extensions["order_bus"] = bootstrap(settings, engine=engine, **overrides)
     service = require_service_token(settings)
@@ -306,5 +308,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     @ops
     def extension_link(license_id: str) -> Response:
         return jsonify(_handle(commands.RequestExtensionLink(license_id=license_id[:36])))
+
+    @app.get("/admin/orders/<order_number>")
+    @ops
+    def get_order_for_operations(order_number: str) -> Response:
+        return jsonify(_handle(commands.GetOrderForOperations(order_number=order_number[:32])))
+
+    @app.get("/admin/products")
+    @ops
+    def list_catalogue() -> Response:
+        return jsonify(_handle(commands.ListCatalogue()))
 
     return app

@@ -31,6 +31,7 @@ from order_service.service_layer import views
 from order_service.service_layer.unit_of_work import UnitOfWork
 from renewals_shared.clock import Clock
 from renewals_shared.events import new_event
+from renewals_shared.observability import metrics
 
 PRODUCER = "order-service"
 ORDERS_SCOPE = "orders"
@@ -248,6 +249,7 @@ def place_order(
         body = views.order_view(order)
         uow.idempotency.complete(ORDERS_SCOPE, cmd.idempotency_key, 201, body)
         uow.commit()
+    metrics.orders.labels(order.total.currency, "placed").inc()
     return 201, body
 
 
@@ -381,6 +383,7 @@ def pay_order(
                 }
                 uow.idempotency.complete(scope, cmd.idempotency_key, 402, body)
                 uow.commit()
+                metrics.orders.labels(order.total.currency, "declined").inc()
                 return 402, body
         order.mark_paid(at=clock.now(), method=cmd.method, card_brand=brand, card_last4=last4)
         uow.orders.save_payment_state(order)
@@ -424,6 +427,8 @@ def pay_order(
         body = views.order_view(order)
         uow.idempotency.complete(scope, cmd.idempotency_key, 200, body)
         uow.commit()
+    metrics.orders.labels(order.total.currency, "paid").inc()
+    metrics.revenue.labels(order.total.currency).inc(order.total.amount)
     return 200, body
 
 
@@ -609,6 +614,26 @@ def request_extension_link(cmd: commands.RequestExtensionLink, uow: UnitOfWork, 
     return {"url": link["url"], "link_id": link["link_id"]}
 
 
+def get_order_for_operations(cmd: commands.GetOrderForOperations, uow: UnitOfWork) -> dict[str, Any]:
+    with uow:
+        order = uow.orders.get(cmd.order_number)
+    if order is None:
+        raise HandlerError(404, "Order not found", f"No order {cmd.order_number}.")
+    return views.order_view(order)
+
+
+def list_catalogue(cmd: commands.ListCatalogue, uow: UnitOfWork) -> dict[str, Any]:
+    with uow:
+        products = [
+            {
+                **views.product_view(p),
+                "price_lists": [views.price_list_view(pl) for pl in uow.price_lists.for_product(p.sku)],
+            }
+            for p in uow.products.list()
+        ]
+    return {"products": products}
+
+
 COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     commands.GetQuote: get_quote,
     commands.PlaceOrder: place_order,
@@ -621,6 +646,8 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     commands.GetLicense: get_license,
     commands.FindLicenses: find_licenses,
     commands.RequestExtensionLink: request_extension_link,
+    commands.GetOrderForOperations: get_order_for_operations,
+    commands.ListCatalogue: list_catalogue,
 }
 
 

@@ -7,7 +7,6 @@ Create Date: 2026-01-01
 
 import sqlalchemy as sa
 from alembic import op
-
 from renewals_shared.migrations import create_outbox_and_inbox, drop_outbox_and_inbox
 from sqlalchemy.dialects import postgresql
 

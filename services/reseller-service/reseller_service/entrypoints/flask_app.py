@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from renewals_shared.config import Settings
+from renewals_shared.dead_letter_api import register_dead_letter_api
+from renewals_shared.observability import metrics
 from renewals_shared.web import (
     Problem,
     client_address,
@@ -24,6 +26,11 @@ from reseller_service.entrypoints import schemas
 from reseller_service.service_layer import errors, views
 
 INVALID_CREDENTIALS = "Invalid credentials"
+LOGIN_FAILURE_REASONS = {
+    errors.InvalidCredentials: "invalid_credentials",
+    errors.AccountNotActive: "account_not_active",
+    errors.TooManyAttempts: "rate_limited",
+}
 
 
 def _problem(exc: errors.ServiceError) -> Problem:
@@ -101,6 +108,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         name="reseller_service",
         max_content_length=service.config.max_content_length,
     )
+    register_dead_letter_api(app, settings)  # GET/POST /admin/dead-letters[/replay|/discard]
     app.extensions["reseller_service"] = service
     bus = service.bus
     service_only = require_service_token(settings)
@@ -143,7 +151,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     @service_only
     def authenticate() -> Response:
         body = load_body(schemas.AuthenticateSchema)
-        account = handle(commands.Authenticate(body["email"], body["password"], client_address()))
+        try:
+            account = handle(commands.Authenticate(body["email"], body["password"], client_address()))
+        except errors.ServiceError as exc:
+            metrics.login_failures.labels(LOGIN_FAILURE_REASONS.get(type(exc), "other")).inc()
+            raise
         return jsonify(views.account_view(account))
 
     # --- password reset ---------------------------------------------------------------------------------------

@@ -7,9 +7,7 @@ Create Date: 2025-01-01
 
 import sqlalchemy as sa
 from alembic import op
-
 from renewals_shared.migrations import create_outbox_and_inbox, drop_outbox_and_inbox
-from sqlalchemy.dialects import postgresql
 
 revision = "0001"
 down_revision = None

@@ -20,6 +20,10 @@ from token_service.domain.events import DomainEvent, LinkIssued, LinkRedeemed, L
 from token_service.domain.tokens import LinkSecrets, new_nonce, token_hash
 
 
+# The reason token-service's consumer gives when license.maintenance_extended revokes a license's other links.
+REVOKED_BY_EXTENSION = "maintenance_extended"
+
+
 class LinkStatus(enum.StrEnum):
     ACTIVE = "active"
     REDEEMED = "redeemed"
@@ -140,7 +144,11 @@ class ExtensionLink:
             if self.redeemed_order_number == order_number:
                 return False
             raise LinkStateError(self.state, "link already redeemed by another order")
-        if self.state != LinkStatus.ACTIVE:
+        if self.state == LinkStatus.REVOKED and self.revoked_reason == REVOKED_BY_EXTENSION:
+            # events out of order: a later extension's clean-up reached this link before its own order.paid.
+            # The payment happened first (order-service refuses to take one once the end date moved): it wins.
+            self.revoked_reason = None
+        elif self.state != LinkStatus.ACTIVE:
             raise LinkStateError(self.state, f"a {self.state} link cannot be redeemed")
         self.state = LinkStatus.REDEEMED.value
         self.redeemed_order_number = order_number

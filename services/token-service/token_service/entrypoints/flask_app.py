@@ -11,6 +11,8 @@ from prometheus_client import Counter
 from renewals_shared.clock import Clock
 from renewals_shared.config import Settings
 from renewals_shared.db import make_engine
+from renewals_shared.dead_letter_api import register_dead_letter_api
+from renewals_shared.observability import metrics
 from renewals_shared.web import (
     Problem,
     client_address,
@@ -67,6 +69,7 @@ def create_app(
         config.resolve_failure_window_seconds,
     )
     app = create_service_app(settings, engine, name="token_service")
+    register_dead_letter_api(app, settings)  # GET/POST /admin/dead-letters[/replay|/discard]
     service_only = require_service_token(settings)
     ops_only = require_ops_token(settings)
 
@@ -95,6 +98,7 @@ def create_app(
         retry_after = limiter.retry_after(address)
         if retry_after is not None:
             RESOLVES.labels("rate_limited").inc()
+            metrics.link_resolve_failures.labels("rate_limited").inc()
             raise Problem(429, "Too many requests", "too many unknown links; try again later").with_headers(
                 Retry_After=str(retry_after)
             )
@@ -104,6 +108,7 @@ def create_app(
         except handlers.LinkNotFound:
             limiter.record_failure(address)
             RESOLVES.labels("not_found").inc()
+            metrics.link_resolve_failures.labels("not_found").inc()
             raise not_found() from None
         RESOLVES.labels("found").inc()
         return jsonify(link_json(view))
