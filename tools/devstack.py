@@ -34,8 +34,7 @@ from renewals_shared.config import (  # noqa: E402
 )
 from renewals_shared.migrations import upgrade  # noqa: E402
 
-SEEDED_SERVICES = ("reseller", "order")
-SEED_MODULES = {"reseller": "reseller_service", "order": "order_service"}
+SEED_MODULES = ("reseller_service", "order_service", "gateway")  # gateway: the demo operations user
 
 
 def say(message: str) -> None:
@@ -78,8 +77,8 @@ def run_step(*args: str) -> None:
 
 def seed() -> None:
     run_step("-m", "renewals_shared.bus_admin", "declare")
-    for service in SEEDED_SERVICES:
-        run_step("-m", f"{SEED_MODULES[service]}.entrypoints.cli", "seed-demo")
+    for module in SEED_MODULES:
+        run_step("-m", f"{module}.entrypoints.cli", "seed-demo")
 
 
 def wait_ready(timeout: float = 90.0) -> list[str]:
@@ -115,6 +114,11 @@ def demo_links(settings: Settings) -> list[str]:
     return lines
 
 
+def ops_password() -> str:
+    path = var_dir() / "ops-password.txt"
+    return path.read_text().strip() if path.exists() else "(see the seed output above)"
+
+
 def main() -> int:
     start_backends()
     settings = Settings.from_env("gateway")
@@ -144,6 +148,7 @@ def main() -> int:
             f"Renewals is running: {settings.public_base_url}",
             f"  dev mailbox:       {settings.public_base_url}/dev/mailbox",
             f"  API docs:          {settings.public_base_url}/api/v1/docs",
+            f"  operations:        {settings.public_base_url}/admin  ops@example.com / {ops_password()}",
             f"  ops token:         {settings.ops_token}",
             *[f"  {row['role']:<18} {row['email']} / {row['password']}" for row in demo],
             "  extension links:",

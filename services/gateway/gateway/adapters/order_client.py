@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote as quote_segment
 
-from gateway.adapters.downstream import ServiceAdapter
+from gateway.adapters.downstream import DownstreamError, ServiceAdapter
+
+# what an HTTP header can carry; every real token is URL-safe base64, so anything else is an unknown link
+_HEADER_SAFE_TOKEN = re.compile(r"[\x21-\x7e]{1,512}")
 
 
 def _token_header(token: str | None) -> dict[str, str]:
-    return {"X-Extension-Token": token} if token else {}
+    if not token:
+        return {}
+    if not _HEADER_SAFE_TOKEN.fullmatch(token):
+        # exactly order-service's answer for an unknown link: malformed and unknown must look the same
+        problem = {"title": "Link not found", "status": 404, "detail": "This extension link is unknown."}
+        raise DownstreamError(OrderClient.service, 404, problem)
+    return {"X-Extension-Token": token}
 
 
 class OrderClient(ServiceAdapter):
@@ -49,7 +60,7 @@ class OrderClient(ServiceAdapter):
             body["reseller_id"] = reseller_id
         return self.send(
             "post",
-            f"/orders/{order_number}/payments",
+            f"/orders/{quote_segment(order_number, safe='')}/payments",
             json=body,
             headers=_token_header(token),
             idempotency_key=idempotency_key,
@@ -62,7 +73,7 @@ class OrderClient(ServiceAdapter):
         reseller_id: str | None = None,
     ) -> dict[str, Any]:
         params = {"reseller_id": reseller_id} if reseller_id else None
-        return self.get(f"/orders/{order_number}", params=params, headers=_token_header(token))
+        return self.get(f"/orders/{quote_segment(order_number, safe='')}", params=params, headers=_token_header(token))
 
     def list_orders(self, reseller_id: str) -> list[dict[str, Any]]:
         return list(self.get("/orders", params={"reseller_id": reseller_id}).get("orders", []))

@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         settings,
         name="gateway",
         max_content_length=256_000,
+        check_broker=False,  # the gateway publishes nothing; its own dependency is the session store
+        readiness_checks={"sessions": gateway.redis.ping},
     )
     app.config.update(
         SECRET_KEY=settings.session_secret,
@@ -68,7 +70,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         SESSION_COOKIE_NAME=gateway.config.cookie_name,
     )
     app.extensions["gateway"] = gateway
-    _replace_readiness(app, gateway)
     app.session_interface = RedisSessionInterface(
         gateway.session_store,
         settings.session_secret,
@@ -87,12 +88,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     _register_security_headers(app, gateway)
     _register_access_log(app)
 
-    from gateway.entrypoints import api, pages, reseller_pages
+    from gateway.entrypoints import admin_pages, api, pages, reseller_pages
 
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(reseller_pages.blueprint)
     csrf.exempt(api.blueprint)  # the API checks the CSRF header itself (cookie sessions only)
     app.register_blueprint(api.blueprint)
+    csrf.exempt(admin_pages.blueprint)  # the console checks its own operator-session CSRF token on every POST
+    app.register_blueprint(admin_pages.blueprint)
     if settings.embedded:
         from gateway.entrypoints import dev_mailbox
 
@@ -100,23 +103,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     _register_error_handlers(app)
     return app
-
-
-def _replace_readiness(app: Flask, gateway: Gateway) -> None:
-    """The gateway uses no broker and no database: it is ready when its session store answers.
-
-    (Downstream services are deliberately not checked: one slow service must not take every gateway out of
-    the load balancer; pages answer 503 for the journeys that need it.)
-    """
-
-    def readyz() -> tuple[Response, int]:
-        try:
-            gateway.redis.ping()
-        except Exception as exc:
-            return jsonify(status="not ready", checks={"sessions": f"down: {type(exc).__name__}"}), 503
-        return jsonify(status="ready", checks={"sessions": "ok"}), 200
-
-    app.view_functions["readyz"] = readyz
 
 
 def current_gateway() -> Gateway:
