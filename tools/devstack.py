@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -119,6 +120,23 @@ def ops_password() -> str:
     return path.read_text().strip() if path.exists() else "(see the seed output above)"
 
 
+def procfile_with_metrics_dirs() -> Path:
+    """The Procfile, each process given its service's (emptied) Prometheus multiprocess directory, so a
+    service's /metrics adds up its gunicorn workers and its background processes."""
+    lines = []
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, command = line.split(": ", 1)
+        metrics_dir = var_dir() / "metrics" / name.split("-")[0]
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        lines.append(f"{name}: env PROMETHEUS_MULTIPROC_DIR={metrics_dir} {command}")
+    generated = var_dir() / "Procfile"
+    generated.write_text("\n".join(lines) + "\n")
+    return generated
+
+
 def main() -> int:
     start_backends()
     settings = Settings.from_env("gateway")
@@ -126,7 +144,8 @@ def main() -> int:
     seed()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     honcho = subprocess.Popen(
-        [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "--no-colour"], env=env, start_new_session=True
+        [sys.executable, "-m", "honcho", "start", "-f", str(procfile_with_metrics_dirs()), "--app-root", str(ROOT),
+         "--no-colour"], env=env, start_new_session=True
     )
 
     stopping = False
