@@ -19,7 +19,6 @@ import uuid
 from token_service.domain.events import DomainEvent, LinkIssued, LinkRedeemed, LinkRevoked
 from token_service.domain.tokens import LinkSecrets, new_nonce, token_hash
 
-
 # The reason token-service's consumer gives when license.maintenance_extended revokes a license's other links.
 REVOKED_BY_EXTENSION = "maintenance_extended"
 
