@@ -42,8 +42,14 @@ class CountryField(fields.String):
 
 
 class VatIdField(fields.String):
+    """An empty VAT id means none; the length is checked here because validators never see the None."""
+
+    MAX_LENGTH = 20
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:  # type: ignore[override]
         vat_id = normalise_vat_id(super()._deserialize(value, attr, data, **kwargs))
+        if len(vat_id) > self.MAX_LENGTH:
+            raise ValidationError(f"Longer than maximum length {self.MAX_LENGTH}.")
         return vat_id or None
 
 
@@ -80,7 +86,7 @@ class RegisterSchema(_Stripping):
     email = EmailField(required=True)
     password = fields.String(required=True, validate=validate.Length(max=1024))
     billing_address = fields.Nested(AddressSchema, required=True)
-    vat_id = VatIdField(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    vat_id = VatIdField(load_default=None, allow_none=True)
     phone = fields.String(
         required=True,
         validate=validate.Regexp(r"^\+?[0-9][0-9 ()./-]{4,30}$", error="not a valid phone number"),
@@ -138,7 +144,7 @@ class BillingPatchSchema(_Stripping):
     company = fields.String(allow_none=True, validate=_optional_text)
     email = EmailField()
     address = fields.Nested(PartialAddressSchema)
-    vat_id = VatIdField(allow_none=True, validate=validate.Length(max=20))
+    vat_id = VatIdField(allow_none=True)
 
     @validates("address")
     def address_not_empty(self, value: dict[str, Any], **_: Any) -> None:
