@@ -30,6 +30,7 @@ from journey import (
     wait_for_mail,
     wait_until,
 )
+from renewals_shared.testing import require_services
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -60,7 +61,10 @@ def long_date(day: dt.date) -> str:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        missing = "Debian's chromium is not installed (apt-get install chromium)"
+        if require_services():
+            pytest.fail(missing + " and REQUIRE_SERVICES=1")
+        pytest.skip(missing)
     with playwright_sync.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
