@@ -79,10 +79,12 @@ def main() -> None:
                     "billing_address": {"line1": "Weg 1", "postal_code": "10115", "city": "Berlin", "country": "DE"},
                     "phone": "+49 30 1",
                 }
-                created = requests.post(f"{base}/resellers", json=body, headers=SERVICE)
+                created = requests.post(f"{base}/resellers", json=body, headers=SERVICE, timeout=30)
                 assert created.status_code == 201, created.text
                 reseller_id = created.json()["id"]
-                approved = requests.post(f"{base}/admin/resellers/{reseller_id}/approve", json={}, headers=SERVICE)
+                approved = requests.post(
+                    f"{base}/admin/resellers/{reseller_id}/approve", json={}, headers=SERVICE, timeout=30
+                )
                 assert approved.status_code == 200, approved.text
                 with psycopg.connect(url) as connection:
                     stored_hash = connection.execute(

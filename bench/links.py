@@ -93,7 +93,9 @@ def measure_resolves(links: int, seconds: float, concurrency: int) -> tuple[Load
         try:
             with serve("token", env) as base:
                 auth = {"Authorization": f"Bearer {SECRETS['SERVICE_TOKEN']}"}
-                first = requests.get(f"{base}/links/resolve", headers={**auth, "X-Extension-Token": tokens[0]})
+                first = requests.get(
+                    f"{base}/links/resolve", headers={**auth, "X-Extension-Token": tokens[0]}, timeout=30
+                )
                 assert first.status_code == 200 and first.json()["license_id"] == "lic-00000000", first.text
 
                 def resolve(session: requests.Session, _: int) -> requests.Response:

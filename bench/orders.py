@@ -82,13 +82,16 @@ def _dates() -> tuple[dt.date, dt.date]:
 def seed_catalogue(order: str, licenses: int) -> None:
     purchase, end = _dates()
     _check(
-        requests.post(f"{order}/admin/products", json={"sku": SKU, "name": "Bench Pro", "edition": "Pro"}, headers=OPS),
+        requests.post(
+            f"{order}/admin/products", json={"sku": SKU, "name": "Bench Pro", "edition": "Pro"}, headers=OPS, timeout=30
+        ),
         201,
     )
     _check(
         requests.post(
             f"{order}/admin/price-lists",
             headers=OPS,
+            timeout=30,
             json={
                 "product_sku": SKU,
                 "currency": "EUR",
@@ -152,8 +155,8 @@ def approved_reseller(reseller: str) -> str:
         "phone": "+49 30 123456",
         "billing_address": {"line1": "Resellerweg 2", "postal_code": "20095", "city": "Hamburg", "country": "DE"},
     }
-    reseller_id = _check(requests.post(f"{reseller}/resellers", json=body, headers=SERVICE), 201)["id"]
-    _check(requests.post(f"{reseller}/admin/resellers/{reseller_id}/approve", json={}, headers=OPS), 200)
+    reseller_id = _check(requests.post(f"{reseller}/resellers", json=body, headers=SERVICE, timeout=30), 201)["id"]
+    _check(requests.post(f"{reseller}/admin/resellers/{reseller_id}/approve", json={}, headers=OPS, timeout=30), 200)
     return reseller_id
 
 

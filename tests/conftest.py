@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from renewals_shared.config import DATABASE_SERVICES, SERVICE_PORTS
 from renewals_shared.smtp_sink import SmtpSink
 from renewals_shared.testing import RUN_ID, TEST_SECRETS, Databases, free_port

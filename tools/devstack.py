@@ -144,8 +144,19 @@ def main() -> int:
     seed()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     honcho = subprocess.Popen(
-        [sys.executable, "-m", "honcho", "start", "-f", str(procfile_with_metrics_dirs()), "--app-root", str(ROOT),
-         "--no-colour"], env=env, start_new_session=True
+        [
+            sys.executable,
+            "-m",
+            "honcho",
+            "start",
+            "-f",
+            str(procfile_with_metrics_dirs()),
+            "--app-root",
+            str(ROOT),
+            "--no-colour",
+        ],
+        env=env,
+        start_new_session=True,
     )
 
     stopping = False

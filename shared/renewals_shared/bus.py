@@ -12,6 +12,7 @@ process every time); the consumer's own attempt counter covers handlers that rai
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -172,10 +173,8 @@ class BatchPublisher:
 
     def _reset(self) -> None:
         if self._connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken connection may fail in many ways
                 self._connection.release()
-            except Exception:  # noqa: BLE001 - closing a broken connection may fail in many ways
-                pass
         self._connection = None
         self._channel = None
 
@@ -267,4 +266,3 @@ class BatchPublisher:
                     retry=False,
                     **props,
                 )
-

@@ -1,9 +1,9 @@
 """Operations' command for the bus: declare the topology, and list, replay or discard dead letters.
 
-    renewals-bus declare
-    renewals-bus list order
-    renewals-bus replay order [--id EVENT_ID ...]
-    renewals-bus discard order --id EVENT_ID
+renewals-bus declare
+renewals-bus list order
+renewals-bus replay order [--id EVENT_ID ...]
+renewals-bus discard order --id EVENT_ID
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ def _walk(settings: Settings, decide: Callable[[dict[str, Any], dict[str, Any]],
                 }
             )
             if action == "replay":
-                publisher.publish([envelope], exchange=topology.retry.name, routing_key=topology.queue_name(settings.service))
+                publisher.publish(
+                    [envelope], exchange=topology.retry.name, routing_key=topology.queue_name(settings.service)
+                )
                 message.ack()
             elif action == "discard":
                 message.ack()

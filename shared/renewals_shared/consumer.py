@@ -116,7 +116,7 @@ class EventConsumer:
                     return  # unacked: the broker hands the batch to the next consumer
                 delay = min(delay * 2, 5.0)
 
-        for (message, envelope, attempts, event, invalid), outcome in zip(pending, outcomes, strict=True):
+        for (_message, envelope, attempts, event, invalid), outcome in zip(pending, outcomes, strict=True):
             if invalid is not None:
                 self._dead_letter(envelope, attempts, invalid)
             elif isinstance(outcome, str):

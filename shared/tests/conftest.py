@@ -11,7 +11,6 @@ from sqlalchemy import Engine
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bus_harness import platform_metadata  # noqa: E402
-
 from renewals_shared.db import make_engine  # noqa: E402
 from renewals_shared.testing import RUN_ID, Databases  # noqa: E402
 

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 from bus_harness import ConsumerThread, effects, make_consumer, make_test_event
-from sqlalchemy import Engine, func, select
-
 from renewals_shared.bus import BatchPublisher, Topology, is_amqp
-from renewals_shared.db import INBOX, OUTBOX
 from renewals_shared.bus_admin import list_dead_letters, replay_dead_letters
 from renewals_shared.config import Settings
+from renewals_shared.db import INBOX, OUTBOX
 from renewals_shared.outbox import OutboxRelay, add_event
+from sqlalchemy import Engine, func, select
 
 HARNESS = Path(__file__).parent / "bus_harness.py"
 
@@ -54,8 +53,18 @@ def relay_for(engine: Engine, broker_url: str, namespace: str) -> OutboxRelay:
 
 def start_consumer_process(database_url: str, broker_url: str, namespace: str, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, str(HARNESS), "--database-url", database_url, "--broker-url", broker_url,
-         "--namespace", namespace, "--visibility-timeout", "3"],
+        [
+            sys.executable,
+            str(HARNESS),
+            "--database-url",
+            database_url,
+            "--broker-url",
+            broker_url,
+            "--namespace",
+            namespace,
+            "--visibility-timeout",
+            "3",
+        ],
         env={**os.environ, **env},
     )
 

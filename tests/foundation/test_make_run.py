@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from renewals_shared import embedded
 from renewals_shared.config import EMBEDDED_PG_PORT, EMBEDDED_REDIS_PORT, SERVICE_PORTS
 
@@ -33,7 +32,11 @@ def test_make_run_brings_every_service_to_ready_and_ctrl_c_stops_everything(tmp_
     env.update(RENEWALS_VAR_DIR=str(tmp_path / "var"), MAILBOX_DIR=str(tmp_path / "var" / "mailbox"))
     log = (tmp_path / "run.log").open("w+")
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "tools" / "devstack.py")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [sys.executable, str(ROOT / "tools" / "devstack.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:

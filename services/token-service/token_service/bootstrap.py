@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from renewals_shared.clock import Clock, clock_from_env
 from renewals_shared.db import make_engine
@@ -33,7 +34,7 @@ def bootstrap(
         assert config.settings.database_url is not None
         engine = engine or make_engine(config.settings.database_url)
         sessions = sessionmaker(bind=engine, expire_on_commit=False)
-        uow_factory = lambda: SqlAlchemyUnitOfWork(sessions)
+        uow_factory = partial(SqlAlchemyUnitOfWork, sessions)
     secrets_ = link_secrets(config)
     return MessageBus(
         uow_factory,

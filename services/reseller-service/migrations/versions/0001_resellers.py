@@ -115,7 +115,6 @@ def upgrade() -> None:
     op.create_index("ix_change_requests_status", "change_requests", ["status"])
 
 
-
 def downgrade() -> None:
     op.drop_table("change_requests")
     op.drop_table("password_resets")
