@@ -15,6 +15,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from renewals_shared.bus import connect
@@ -203,6 +204,17 @@ def create_service_app(
         if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
         return response
+
+    @app.errorhandler(DBAPIError)
+    def on_database_error(exc: DBAPIError) -> Response:
+        if exc.connection_invalidated:  # the connection was lost (pool invalidated): safe to retry, not a bug
+            log.warning("database connection lost", path=request.path, error=type(exc.orig).__name__)
+            return (
+                Problem(503, "Service unavailable", "the database connection was lost; retry")
+                .with_headers(Retry_After="1")
+                .to_response()
+            )
+        return on_unexpected(exc)
 
     @app.errorhandler(Exception)
     def on_unexpected(exc: Exception) -> Response:

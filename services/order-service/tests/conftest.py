@@ -206,6 +206,9 @@ class FakeUnitOfWork:
         self.products, self.price_lists, self.licenses = Products(), PriceLists(), Licenses()
         self.orders, self.idempotency, self.audit = Orders(), Idempotency(), None
 
+    def reading(self) -> FakeUnitOfWork:
+        return self
+
     def __enter__(self) -> FakeUnitOfWork:
         self._snapshot = self._copy(
             (

@@ -144,7 +144,7 @@ def get_quote(
     account = _approved_reseller(resellers, cmd.reseller_id)
     dr = account.discount_bp if account else 0
     today = clock.today()
-    with uow:
+    with uow.reading():
         lic = uow.licenses.get(link.license_id)
         if lic is None:
             raise HandlerError(404, "Link not found", "This extension link is unknown.")
@@ -166,7 +166,7 @@ def place_order(
     clock: Clock,
     max_lapse_days: int,
 ) -> Response:
-    with uow:
+    with uow.reading():
         stored = uow.idempotency.get(ORDERS_SCOPE, cmd.idempotency_key)
     if stored is not None:
         return _replay(stored, cmd.request_hash)
@@ -272,7 +272,7 @@ def _check_buyer(
 
 
 def get_order(cmd: commands.GetOrder, uow: UnitOfWork, tokens: TokenService) -> dict[str, Any]:
-    with uow:
+    with uow.reading():
         order = uow.orders.get(cmd.order_number)
     if order is None:
         raise HandlerError(404, "Order not found", "No such order for this buyer.")
@@ -281,7 +281,7 @@ def get_order(cmd: commands.GetOrder, uow: UnitOfWork, tokens: TokenService) -> 
 
 
 def list_orders(cmd: commands.ListOrders, uow: UnitOfWork) -> dict[str, Any]:
-    with uow:
+    with uow.reading():
         orders = uow.orders.list_by_reseller(cmd.reseller_id)
     return {"orders": [views.order_view(o) for o in orders]}
 
@@ -298,7 +298,7 @@ def pay_order(
     clock: Clock,
 ) -> Response:
     scope = f"payment:{cmd.order_number}"
-    with uow:
+    with uow.reading():
         order = uow.orders.get(cmd.order_number)
         stored = uow.idempotency.get(scope, cmd.idempotency_key)
     if order is None:

@@ -24,6 +24,8 @@ class UnitOfWork(Protocol):
 
     def __exit__(self, *args: object) -> None: ...
 
+    def reading(self) -> UnitOfWork: ...
+
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
@@ -47,6 +49,10 @@ class SqlAlchemyUnitOfWork:
 
     def __init__(self, engine: Engine) -> None:
         self.session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+        # reads only: autocommit, so no BEGIN and no ROLLBACK round trip around them (see `reading`)
+        self.read_session_factory = sessionmaker(
+            bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
         self._local = threading.local()
 
     @property
@@ -61,8 +67,18 @@ class SqlAlchemyUnitOfWork:
             return getattr(self._active, name)
         raise AttributeError(name)
 
+    def reading(self) -> SqlAlchemyUnitOfWork:
+        """`with uow.reading():` for a block that only reads: its SELECTs run without a transaction (autocommit),
+        each seeing what was committed when it started, as each statement of a READ COMMITTED transaction does,
+        minus the BEGIN and ROLLBACK round trips. Never for a block that writes or locks (FOR UPDATE)."""
+        self._local.read_only = True
+        return self
+
     def __enter__(self) -> SqlAlchemyUnitOfWork:
-        self._local.active = _Repositories(self.session_factory())
+        read_only = getattr(self._local, "read_only", False)
+        self._local.read_only = False
+        factory = self.read_session_factory if read_only else self.session_factory
+        self._local.active = _Repositories(factory())
         return self
 
     def __exit__(self, *args: object) -> None:
@@ -97,6 +113,9 @@ class SessionUnitOfWork:
         self.audit = self._repos.audit
 
     def __enter__(self) -> SessionUnitOfWork:
+        return self
+
+    def reading(self) -> SessionUnitOfWork:
         return self
 
     def __exit__(self, *args: object) -> None:

@@ -22,6 +22,7 @@ from renewals_shared.web import (
     require_service_token,
 )
 from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
 
 from token_service.adapters.rate_limit import FailureLimiter
 from token_service.bootstrap import bootstrap
@@ -36,6 +37,7 @@ from token_service.entrypoints.schemas import (
 )
 from token_service.service_layer import commands, handlers
 from token_service.service_layer.handlers import LinkView
+from token_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 TOKEN_HEADER = "X-Extension-Token"
 RESOLVES = Counter("token_link_resolves_total", "Extension link resolves by outcome", ["outcome"])
@@ -72,9 +74,16 @@ def create_app(
     register_dead_letter_api(app, settings)  # GET/POST /admin/dead-letters[/replay|/discard]
     service_only = require_service_token(settings)
     ops_only = require_ops_token(settings)
+    # Reads of one row need no transaction: in autocommit the SELECT is the only round trip (no BEGIN, no
+    # ROLLBACK). Only the read-only handlers (resolve, get) use it; every write keeps its transaction.
+    read_sessions = sessionmaker(bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+    link_response = LinkResponse()  # schemas are stateless once built; building one per request costs a deepcopy
+
+    def read_only_uow() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(read_sessions)
 
     def link_json(view: LinkView) -> dict[str, Any]:
-        return LinkResponse().dump(asdict(view))
+        return link_response.dump(asdict(view))
 
     @app.post("/links")
     @service_only
@@ -104,7 +113,7 @@ def create_app(
             )
         token = request.headers.get(TOKEN_HEADER, "")
         try:
-            view = bus.handle(commands.ResolveLink(token))
+            view = bus.handle(commands.ResolveLink(token), uow=read_only_uow())
         except handlers.LinkNotFound:
             limiter.record_failure(address)
             RESOLVES.labels("not_found").inc()
@@ -117,7 +126,7 @@ def create_app(
     @service_only
     def get_link(link_id: str) -> Response:
         try:
-            view = handlers.get_link(link_id, bus.uow_factory(), bus.today())
+            view = handlers.get_link(link_id, read_only_uow(), bus.today())
         except handlers.LinkNotFound:
             raise Problem(404, "Not found", "no such extension link") from None
         return jsonify(link_json(view))
