@@ -121,12 +121,10 @@ def _register_template_helpers(app: Flask) -> None:
     def layout_context() -> dict[str, Any]:
         from flask import session
 
-        from gateway.entrypoints.forms import LogoutForm
-
+        # the header's logout form (LogoutForm on POST) writes its CSRF field itself: `csrf_token()` in base.html
         reseller = session.get("reseller") if has_request_context() else None
         return {
             "signed_in_reseller": reseller,
-            "logout_form": LogoutForm() if reseller else None,
             "embedded": app.extensions["gateway"].settings.embedded,
         }
 

@@ -3,10 +3,13 @@
 The cookie carries only a signed random id. The record holds the data plus `created_at`/`last_seen`, so the
 server enforces the idle (30 min) and absolute (12 h) limits whatever the browser does. `session.rotate()`
 issues a new id (login), `session.end()` deletes the record and the cookie (logout, stale session_version).
+A page view that changed nothing writes the record back only when its idle clock is older than the policy's
+`refresh_seconds` (one store read per view instead of a read and a write).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import secrets
 from collections.abc import Callable
@@ -30,6 +33,8 @@ class ServerSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
         sid: str | None = None,
         created_at: float | None = None,
         new: bool = True,
+        last_seen: float | None = None,
+        cookie: str | None = None,
     ) -> None:
         def on_update(_: Any) -> None:
             self.modified = True
@@ -42,6 +47,10 @@ class ServerSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
         self.rotated = False
         self.ended = False
         self.store_down = False
+        self.last_seen = last_seen  # as stored: when the idle clock was last written
+        self.cookie = cookie  # the signed id the browser sent (signing is deterministic)
+        # what the store holds, to tell whether this request changed anything (nested values included)
+        self.stored = copy.deepcopy(initial) if initial else {}
 
     def rotate(self) -> None:
         """New session id, same data (call at login: defeats session fixation)."""
@@ -102,7 +111,9 @@ class RedisSessionInterface(SessionInterface):
         if self.policy.is_expired(created_at, last_seen, now):
             self._delete(sid)
             return ServerSession()
-        return ServerSession(record.get("data") or {}, sid=sid, created_at=created_at, new=False)
+        return ServerSession(
+            record.get("data") or {}, sid=sid, created_at=created_at, new=False, last_seen=last_seen, cookie=cookie
+        )
 
     def _delete(self, sid: str | None) -> None:
         if not sid:
@@ -132,22 +143,32 @@ class RedisSessionInterface(SessionInterface):
         if not session:
             return
         now = self.now()
-        if session.rotated or session.sid is None:
+        fresh_id = session.rotated or session.sid is None
+        if fresh_id:
             self._delete(session.sid)
             session.sid = secrets.token_urlsafe(32)
             session.created_at = now  # a login starts a new absolute lifetime
             session.rotated = False
         created_at = session.created_at if session.created_at is not None else now
-        record = {"data": dict(session), "created_at": created_at, "last_seen": now}
-        try:
-            self.store.save(session.sid, record, self.policy.remaining_seconds(created_at, now))
-        except Exception:
-            log.warning("session store unavailable", exc_info=True)
-            return
+        data = dict(session)
+        unchanged = (
+            not fresh_id
+            and not session.new
+            and session.last_seen is not None
+            and data == session.stored
+            and not self.policy.needs_refresh(session.last_seen, now)
+        )
+        if not unchanged:
+            record = {"data": data, "created_at": created_at, "last_seen": now}
+            try:
+                self.store.save(session.sid, record, self.policy.remaining_seconds(created_at, now))
+            except Exception:
+                log.warning("session store unavailable", exc_info=True)
+                return
         response.vary.add("Cookie")
         response.set_cookie(
             self.cookie_name,
-            self.signer.sign(session.sid).decode(),
+            session.cookie if unchanged and session.cookie else self.signer.sign(session.sid).decode(),
             path="/",
             secure=self.secure,
             httponly=True,

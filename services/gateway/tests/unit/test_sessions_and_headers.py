@@ -63,6 +63,48 @@ def test_idle_timeout_ends_the_session(world):
     assert world.client.get("/reseller/account").status_code == 302
 
 
+def _session_record(world):
+    ((key, raw),) = world.redis.data.items()
+    return key, json.loads(raw)
+
+
+def test_an_unchanged_session_is_written_back_at_most_once_a_minute(world):
+    world.login()
+    world.client.get(f"/extend/{TOKEN}")  # the first page after login adds a fresh CSRF token: written
+    key, record = _session_record(world)
+    assert "csrf_token" in record["data"]
+    world.clock.advance(30)
+    response = world.client.get(f"/extend/{TOKEN}")
+    assert response.status_code == 200
+    assert set_cookie_header(response).startswith("renewals_session=")  # the same cookie, still sent
+    assert _session_record(world) == (key, record)  # nothing changed, idle clock fresh: no write
+    world.clock.advance(31)
+    world.client.get(f"/extend/{TOKEN}")
+    key_after, refreshed = _session_record(world)
+    assert key_after == key and refreshed["last_seen"] == world.clock.now
+    assert refreshed["created_at"] == record["created_at"] and world.redis.ttl[key] == IDLE_SECONDS
+
+
+def test_a_changed_session_is_written_at_once(world):
+    world.client.get(f"/extend/{TOKEN}")
+    key, before = _session_record(world)
+    world.clock.advance(1)
+    csrf = world.csrf(f"/extend/{TOKEN}")
+    response = world.client.post(
+        f"/extend/{TOKEN}/order", data={"csrf_token": csrf, "term_years": "1", "idempotency_key": "k" * 16}
+    )
+    assert response.status_code == 303
+    _, after = _session_record(world)
+    assert after["data"]["direct_orders"] and after["last_seen"] == world.clock.now != before["last_seen"]
+
+
+def test_idle_window_slides_with_views_less_than_a_minute_apart(world):
+    world.login()
+    for _ in range(IDLE_SECONDS // 50 + 5):  # well past the idle limit in total, never idle for long
+        world.clock.advance(50)
+        assert world.client.get("/reseller/account").status_code == 200
+
+
 def test_absolute_timeout_ends_even_an_active_session(world):
     world.login()
     for _ in range(ABSOLUTE_SECONDS // (IDLE_SECONDS - 60) + 2):
