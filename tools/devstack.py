@@ -54,7 +54,7 @@ def stop_backends() -> None:
     if os.environ.get("RENEWALS_MODE", "embedded") != "embedded":
         return
     embedded.stop_redis(EMBEDDED_REDIS_PORT)
-    embedded.stop_postgres(var_dir() / "postgres")
+    embedded.stop_postgres(var_dir() / "postgres", EMBEDDED_PG_PORT)
     say("private PostgreSQL and Redis stopped")
 
 

@@ -6,6 +6,7 @@ ships `redis-server`). Both listen on 127.0.0.1 only and keep their data under t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -108,18 +109,29 @@ def start_postgres(data_dir: Path, port: int) -> None:
         ],
         check=True,
         capture_output=True,
+        start_new_session=True,  # Ctrl-C in `make run` reaches it through stop_postgres, after the services
         **run_as,
     )
     _wait_for_port(port, "PostgreSQL")
 
 
-def stop_postgres(data_dir: Path) -> None:
+def stop_postgres(data_dir: Path, port: int | None = None) -> None:
     if (data_dir / "postmaster.pid").exists():
         subprocess.run(
             [str(_pg_bin() / "pg_ctl"), "-w", "-D", str(data_dir.resolve()), "-m", "fast", "stop"],
             capture_output=True,
             **_as_pg_user(),
         )
+    if port is not None:
+        _wait_for_port_closed(port, "PostgreSQL")
+
+
+def _wait_for_port_closed(port: int, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while port_open(port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} still listens on 127.0.0.1:{port} after {timeout:.0f} s")
+        time.sleep(0.1)
 
 
 def redis_server_binary() -> str:
@@ -163,7 +175,6 @@ def stop_redis(port: int) -> None:
     if port_open(port):
         import redis
 
-        try:
+        with contextlib.suppress(redis.ConnectionError):  # shutdown closes the connection under us: success
             redis.Redis(host="127.0.0.1", port=port).shutdown()
-        except redis.ConnectionError:
-            pass  # shutdown closes the connection under us: that is the success case
+        _wait_for_port_closed(port, "Redis")

@@ -42,6 +42,10 @@ def celery_config(config: NotifierConfig) -> dict[str, Any]:
         # topic: on quorum queues countdown/ETA retries use RabbitMQ's native delayed delivery
         "task_default_exchange_type": "topic",
         "task_default_routing_key": config.queue_name,
+        # Remote control and monitoring events per deployment: two deployments sharing a broker (or a vhost in
+        # tests) must not share the workers' exclusive `<node>.<exchange>.pidbox` queues.
+        "control_exchange": f"{s.bus_namespace}.notifier.control",
+        "event_exchange": f"{s.bus_namespace}.notifier.events",
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,

@@ -67,6 +67,8 @@ def test_celery_on_rabbitmq_uses_quorum_queues_confirms_and_acks_late(env: pytes
     assert conf["redbeat_key_prefix"].startswith("p1:") and conf["redbeat_lock_timeout"] == 25
     assert conf["beat_max_loop_interval"] == 5
     assert conf["beat_schedule"]["expiry-scan"]["schedule"].hour == {6}
+    # two deployments on one broker never fight over the workers' exclusive pidbox queues
+    assert conf["control_exchange"] == "ns1.notifier.control" and conf["event_exchange"] == "ns1.notifier.events"
 
 
 def test_celery_on_redis_prefixes_its_keys(env: pytest.MonkeyPatch) -> None:
