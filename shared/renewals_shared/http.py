@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +26,10 @@ class ServiceClient:
         self.attempts = attempts
         self.server_address = urlsplit(self.base_url).netloc
         self.session = requests.Session()
+        # Calls go straight to the other service: no proxy and no .netrc from the environment. Reading them
+        # (requests' trust_env) scans the environment on every call; a CA bundle named there is read once here.
+        self.session.trust_env = False
+        self.session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         self.session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=32))
         self.session.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=32))
 
@@ -65,22 +70,32 @@ class ServiceClient:
         )
         return retrying(self._send)(method, path, **kwargs)
 
-    def get(self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> requests.Response:
+    def get(
+        self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> requests.Response:
         return self._request("GET", path, retryable=True, params=params, headers=headers)
 
-    def _write(self, method: str, path: str, json: Any, headers: dict[str, str] | None, idempotency_key: str | None) -> requests.Response:
+    def _write(
+        self, method: str, path: str, json: Any, headers: dict[str, str] | None, idempotency_key: str | None
+    ) -> requests.Response:
         headers = dict(headers or {})
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         return self._request(method, path, retryable=idempotency_key is not None, json=json, headers=headers)
 
-    def post(self, path: str, json: Any = None, headers: dict[str, str] | None = None, idempotency_key: str | None = None) -> requests.Response:
+    def post(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None, idempotency_key: str | None = None
+    ) -> requests.Response:
         return self._write("POST", path, json, headers, idempotency_key)
 
-    def put(self, path: str, json: Any = None, headers: dict[str, str] | None = None, idempotency_key: str | None = None) -> requests.Response:
+    def put(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None, idempotency_key: str | None = None
+    ) -> requests.Response:
         return self._write("PUT", path, json, headers, idempotency_key)
 
-    def patch(self, path: str, json: Any = None, headers: dict[str, str] | None = None, idempotency_key: str | None = None) -> requests.Response:
+    def patch(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None, idempotency_key: str | None = None
+    ) -> requests.Response:
         return self._write("PATCH", path, json, headers, idempotency_key)
 
     def delete(self, path: str, headers: dict[str, str] | None = None) -> requests.Response:

@@ -9,8 +9,9 @@ web app of its service can read its directory (its own container or pod) also se
 Traces: W3C `traceparent` travels in the HTTP headers of `ServiceClient` calls and in the headers of every bus
 message; an outbox row keeps the context of the transaction that wrote it, so the relay's publish continues the
 request's trace. Exporter by environment: `OTEL_EXPORTER_OTLP_ENDPOINT` (OTLP over HTTP, batched),
-`OTEL_TRACES_EXPORTER=console`, `TRACE_FILE` (JSON lines, one per finished span; tests), else none (contexts are
-still created and propagated, so ids show up in logs and downstream).
+`OTEL_TRACES_EXPORTER=console`, `TRACE_FILE` (JSON lines, one per finished span; tests), else none: then spans
+record nothing (no attributes, no timing, nothing kept), but each still gets its ids, continuing the incoming
+trace, so ids show up in logs and travel downstream exactly as with an exporter.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import structlog
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     ConsoleSpanExporter,
@@ -39,6 +40,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -174,6 +176,54 @@ def serve_metrics_from_env() -> int | None:
 # -- tracing ----------------------------------------------------------------------------------------------------
 _tracing_lock = threading.Lock()
 _tracing_pid: int | None = None
+_exporting = False  # some exporter is configured: spans are recorded
+
+
+class IdOnlyTracer(trace.Tracer):
+    """The tracer when no exporter is configured. A recorded span that nobody exports costs CPU on every request
+    for nothing; this one's spans record nothing but carry what the SDK would give them: a new span id, the
+    parent's trace id and flags (a new sampled trace at the root), so logs and downstream calls see the same ids."""
+
+    _ids = RandomIdGenerator()
+
+    def start_span(
+        self,
+        name: str,
+        context: otel_context.Context | None = None,
+        kind: trace.SpanKind = trace.SpanKind.INTERNAL,
+        attributes: Any = None,
+        links: Any = None,
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+    ) -> trace.Span:
+        parent = trace.get_current_span(context).get_span_context()
+        if parent.is_valid:
+            trace_id, flags, state = parent.trace_id, parent.trace_flags, parent.trace_state
+        else:
+            trace_id, flags, state = self._ids.generate_trace_id(), trace.TraceFlags(trace.TraceFlags.SAMPLED), None
+        span_id = self._ids.generate_span_id()
+        return trace.NonRecordingSpan(trace.SpanContext(trace_id, span_id, False, flags, state))
+
+    @contextmanager
+    def start_as_current_span(  # type: ignore[override]
+        self,
+        name: str,
+        context: otel_context.Context | None = None,
+        kind: trace.SpanKind = trace.SpanKind.INTERNAL,
+        attributes: Any = None,
+        links: Any = None,
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+        end_on_exit: bool = True,
+    ) -> Iterator[trace.Span]:
+        span = self.start_span(name, context)
+        with trace.use_span(span, end_on_exit=end_on_exit) as current:
+            yield current
+
+
+_id_only_tracer = IdOnlyTracer()
 
 
 class JsonLinesSpanExporter(SpanExporter):
@@ -213,7 +263,7 @@ def span_record(span: ReadableSpan) -> dict[str, Any]:
 
 def configure_tracing(service: str) -> None:
     """Once per process: a tracer provider named after the service, with the exporter the environment asks for."""
-    global _tracing_pid
+    global _tracing_pid, _exporting
     with _tracing_lock:
         if _tracing_pid is not None:
             return
@@ -221,19 +271,24 @@ def configure_tracing(service: str) -> None:
         provider = TracerProvider(resource=Resource.create({"service.name": service}))
         exporter = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
         endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        processors: list[SpanProcessor] = []
         if exporter == "console":
-            provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+            processors.append(SimpleSpanProcessor(ConsoleSpanExporter()))
         elif endpoint and exporter in ("", "otlp"):
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))  # reads the OTEL_* variables
+            processors.append(BatchSpanProcessor(OTLPSpanExporter()))  # reads the OTEL_* variables
         if os.environ.get("TRACE_FILE"):
-            provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(os.environ["TRACE_FILE"])))
+            processors.append(SimpleSpanProcessor(JsonLinesSpanExporter(os.environ["TRACE_FILE"])))
+        for processor in processors:
+            provider.add_span_processor(processor)
+        _exporting = bool(processors)
         trace.set_tracer_provider(provider)
 
 
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("renewals")
+    """The tracer spans start from: the provider's when an exporter is configured, else an IdOnlyTracer."""
+    return trace.get_tracer("renewals") if _exporting else _id_only_tracer
 
 
 def trace_carrier() -> dict[str, str]:

@@ -1,11 +1,12 @@
-"""Repositories: the only place that knows the SQL. Each takes the unit of work's session."""
+"""Repositories: the only place that knows the SQL. Each takes the unit of work's session, or for a read-only
+block its plain connection (Core statements only, so both execute them alike)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,7 @@ from order_service.domain.money import Money
 
 
 class ProductRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self.session = session
 
     def get(self, sku: str) -> Product | None:
@@ -49,7 +50,7 @@ def _price_list(row: Any) -> PriceList:
 
 
 class PriceListRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self.session = session
 
     def add(self, price_list: PriceList) -> PriceList:
@@ -98,7 +99,7 @@ def _license(row: Any) -> License:
 
 
 class LicenseRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self.session = session
 
     def get(self, license_id: str, *, for_update: bool = False) -> License | None:
@@ -207,7 +208,7 @@ def _order(row: Any) -> Order:
 
 
 class OrderRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self.session = session
 
     def next_order_number(self, year: int) -> str:
@@ -298,7 +299,7 @@ class OrderRepository:
 class IdempotencyRepository:
     """Stored responses for idempotency keys; the primary key makes concurrent duplicates wait for the first."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self.session = session
 
     def get(self, scope: str, key: str) -> tuple[str, int | None, Any] | None:
@@ -332,7 +333,7 @@ class IdempotencyRepository:
 
 
 class AuditRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self.session = session
 
     def record_link_event(self, *, event_id: str, event_type: str, link_id: str, license_id: str, reason: str) -> None:

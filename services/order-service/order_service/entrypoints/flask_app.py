@@ -30,6 +30,7 @@ from renewals_shared.web import (
     load_body,
     require_ops_token,
     require_service_token,
+    schema_instance,
 )
 
 TOKEN_HEADER = "X-Extension-Token"
@@ -61,7 +62,7 @@ def _handle(command: Any) -> Any:
 
 def _query(schema: type[Schema]) -> dict[str, Any]:
     try:
-        return schema().load(request.args.to_dict(), unknown=RAISE)
+        return schema_instance(schema).load(request.args.to_dict(), unknown=RAISE)
     except ValidationError as exc:
         raise Problem(422, "Invalid request", "some query parameters are invalid", errors=exc.messages) from None
 

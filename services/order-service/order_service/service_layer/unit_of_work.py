@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from order_service.adapters import repository
@@ -34,7 +34,7 @@ class UnitOfWork(Protocol):
 
 
 class _Repositories:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self.session = session
         self.products = repository.ProductRepository(session)
         self.price_lists = repository.PriceListRepository(session)
@@ -49,10 +49,9 @@ class SqlAlchemyUnitOfWork:
 
     def __init__(self, engine: Engine) -> None:
         self.session_factory = sessionmaker(bind=engine, expire_on_commit=False)
-        # reads only: autocommit, so no BEGIN and no ROLLBACK round trip around them (see `reading`)
-        self.read_session_factory = sessionmaker(
-            bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-        )
+        # reads only: a plain connection (the repositories' Core statements need no ORM session) in autocommit,
+        # so no BEGIN and no ROLLBACK round trip around them (see `reading`)
+        self.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._local = threading.local()
 
     @property
@@ -77,8 +76,7 @@ class SqlAlchemyUnitOfWork:
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         read_only = getattr(self._local, "read_only", False)
         self._local.read_only = False
-        factory = self.read_session_factory if read_only else self.session_factory
-        self._local.active = _Repositories(factory())
+        self._local.active = _Repositories(self.read_engine.connect() if read_only else self.session_factory())
         return self
 
     def __exit__(self, *args: object) -> None:

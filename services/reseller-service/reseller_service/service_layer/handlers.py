@@ -106,26 +106,29 @@ def authenticate(
     wait = limiter.retry_after([account_key, client_key])
     if wait is not None:
         raise errors.TooManyAttempts(wait)
-    with uow:
+    with uow.reading():
         account = uow.resellers.get_by_email(email)
-        if account is None:
-            hasher.verify(dummy_hash, cmd.password)
-            limiter.record_failure([account_key, client_key])
-            raise errors.InvalidCredentials()
-        if not hasher.verify(account.password_hash, cmd.password):
-            limiter.record_failure([account_key, client_key])
-            raise errors.InvalidCredentials()
-        limiter.clear(account_key)
-        if hasher.needs_rehash(account.password_hash):
+    # The hash is checked outside any transaction: argon2id takes tens of milliseconds, and no connection should
+    # sit idle in a transaction (or be held from the pool) meanwhile.
+    if account is None:
+        hasher.verify(dummy_hash, cmd.password)
+        limiter.record_failure([account_key, client_key])
+        raise errors.InvalidCredentials()
+    if not hasher.verify(account.password_hash, cmd.password):
+        limiter.record_failure([account_key, client_key])
+        raise errors.InvalidCredentials()
+    limiter.clear(account_key)
+    if hasher.needs_rehash(account.password_hash):
+        with uow:
             locked = uow.resellers.get(account.id, for_update=True)
             if locked is not None and locked.password_hash == account.password_hash:
                 locked.rehash(hasher.hash(cmd.password))
                 uow.resellers.save(locked)
                 uow.commit()
                 account = locked
-        if account.status is not AccountStatus.APPROVED:
-            raise errors.AccountNotActive(account.status.value)
-        return account
+    if account.status is not AccountStatus.APPROVED:
+        raise errors.AccountNotActive(account.status.value)
+    return account
 
 
 def approve_reseller(cmd: commands.ApproveReseller, uow: AbstractUnitOfWork, clock: Clock) -> ResellerAccount:

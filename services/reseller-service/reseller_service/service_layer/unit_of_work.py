@@ -25,6 +25,11 @@ class AbstractUnitOfWork(abc.ABC):
     def __exit__(self, *args: object) -> None:
         self.rollback()
 
+    def reading(self) -> Self:
+        """`with uow.reading():` for a block that only reads (no writes, no FOR UPDATE): the adapter may run its
+        SELECTs without a transaction around them. Committing in such a block is an error."""
+        return self
+
     @abc.abstractmethod
     def commit(self) -> None: ...
 
@@ -41,12 +46,21 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self,
         session_factory: sessionmaker[Session],
         correlation_id: Callable[[], str | None] = lambda: None,
+        read_session_factory: sessionmaker[Session] | None = None,
     ) -> None:
+        """``read_session_factory``: sessions on an autocommit engine for `reading()` blocks (each SELECT sees what
+        was committed when it started, without the BEGIN and ROLLBACK round trips); default: ordinary sessions."""
         self.session_factory = session_factory
+        self.read_session_factory = read_session_factory or session_factory
         self.correlation_id = correlation_id
+        self._read_only = False
+
+    def reading(self) -> Self:
+        self._read_only = True
+        return self
 
     def __enter__(self) -> Self:
-        self.session = self.session_factory()
+        self.session = (self.read_session_factory if self._read_only else self.session_factory)()
         self.resellers = repository.SqlResellerRepository(self.session)
         self.billing_edits = repository.SqlBillingEditRepository(self.session)
         self.password_resets = repository.SqlPasswordResetRepository(self.session)
@@ -56,8 +70,11 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def __exit__(self, *args: object) -> None:
         super().__exit__(*args)
         self.session.close()
+        self._read_only = False
 
     def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("commit in a read-only block (uow.reading())")
         self.session.commit()
 
     def rollback(self) -> None:

@@ -23,19 +23,22 @@ class FailureLimiter:
         return f"{self.prefix}token:resolve-failures:{digest}"
 
     def retry_after(self, address: str) -> int | None:
-        """Seconds until this address may try again, or None when it is under the limit."""
+        """Seconds until this address may try again, or None when it is under the limit.
+
+        One GET on every request (no MULTI/EXEC: nothing is written here); the TTL is read only for an address
+        over the limit. Failures are still counted atomically by record_failure."""
         key = self._key(address)
         try:
-            pipe = self.client.pipeline()
-            pipe.get(key)
-            pipe.ttl(key)
-            count, ttl = pipe.execute()
+            count = self.client.get(key)
+            if count is None or int(count) < self.limit:
+                return None
+            ttl = int(self.client.ttl(key))
         except redis.RedisError as exc:
             log.warning("rate limit store unavailable; allowing", error=type(exc).__name__)
             return None
-        if count is None or int(count) < self.limit:
+        if ttl == -2:  # the window ended between the two reads: the counter is gone
             return None
-        return max(int(ttl), 1) if ttl and int(ttl) > 0 else self.window_seconds
+        return ttl if ttl > 0 else self.window_seconds
 
     def record_failure(self, address: str) -> None:
         key = self._key(address)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Select, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -51,6 +52,49 @@ class SqlAlchemyLinkRepository(AbstractLinkRepository):
                 .with_for_update()
             )
         )
+
+
+def _select_link(*columns: str) -> Select:
+    """The columns an ExtensionLink is built from (the mapping leaves out created_at and updated_at), where each
+    named column equals its bound parameter. Built once: constructing the statement is a cost of its own."""
+    table = orm.extension_links
+    wanted = [column for column in table.c if column.key not in ("created_at", "updated_at")]
+    return select(*wanted).where(*(table.c[name] == bindparam(name) for name in columns))
+
+
+_LINK_BY_ID = _select_link("id")
+_LINK_BY_CYCLE = _select_link("license_id", "cycle_end")
+_LINK_BY_HASH = _select_link("token_hash")
+
+
+class CoreLinkReader(AbstractLinkRepository):
+    """Read-only look-ups on a plain connection: one Core SELECT per call, no session, no identity map. The
+    links it returns are detached: changing one changes nothing stored (writes go through the ORM repository)."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__()
+        self.connection = connection
+
+    def _one(self, statement: Select, **parameters: Any) -> ExtensionLink | None:
+        row = self.connection.execute(statement, parameters).one_or_none()
+        return None if row is None else ExtensionLink(**row._asdict())
+
+    def _get(self, link_id: str, for_update: bool) -> ExtensionLink | None:
+        if for_update:
+            raise TypeError("CoreLinkReader is read-only: no locking reads")
+        return self._one(_LINK_BY_ID, id=link_id)
+
+    def _get_by_cycle(self, license_id: str, cycle_end: dt.date) -> ExtensionLink | None:
+        return self._one(_LINK_BY_CYCLE, license_id=license_id, cycle_end=cycle_end)
+
+    def _get_by_hash(self, token_hash: bytes) -> ExtensionLink | None:
+        return self._one(_LINK_BY_HASH, token_hash=token_hash)
+
+    def _add(self, link: ExtensionLink) -> None:
+        raise TypeError("CoreLinkReader is read-only")
+
+    def _active_for_license(self, license_id: str) -> list[ExtensionLink]:
+        raise TypeError("CoreLinkReader is read-only: no locking reads")
 
 
 class SqlAlchemyDiscountRepository(AbstractDiscountRepository):

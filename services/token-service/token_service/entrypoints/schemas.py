@@ -23,19 +23,6 @@ class DiscountRequest(Schema):
     customer_discount_bp = fields.Integer(required=True, strict=True, validate=DISCOUNT_BP)
 
 
-class LinkResponse(Schema):
-    link_id = fields.String()
-    license_id = fields.String()
-    product_sku = fields.String()
-    cycle_end = fields.Date()
-    customer_discount_bp = fields.Integer()
-    licensee_name = fields.String()
-    currency = fields.String()
-    status = fields.String()
-    expires_on = fields.Date()
-    redeemed_order_number = fields.String(allow_none=True)
-
-
 class IssuedLinkResponse(Schema):
     link_id = fields.String()
     token = fields.String()

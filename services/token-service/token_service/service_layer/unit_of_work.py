@@ -10,10 +10,15 @@ from typing import Self
 
 from renewals_shared.events import Event, new_event
 from renewals_shared.outbox import add_event
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from token_service.adapters.repository import SqlAlchemyDiscountRepository, SqlAlchemyLinkRepository
+from token_service.adapters.repository import (
+    CoreLinkReader,
+    SqlAlchemyDiscountRepository,
+    SqlAlchemyLinkRepository,
+)
 from token_service.domain.events import DomainEvent, LinkIssued, LinkRedeemed, LinkRevoked
 from token_service.service_layer.repository import (
     AbstractDiscountRepository,
@@ -104,6 +109,35 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+class ReadOnlyUnitOfWork(AbstractUnitOfWork):
+    """Look-ups of one row for the read-only handlers (resolve, get): Core queries on a pooled connection, no
+    session. Give it an engine in autocommit (``engine.execution_options(isolation_level="AUTOCOMMIT")``, made
+    once) and the SELECT is the only round trip (no BEGIN, no ROLLBACK). Committing is an error; every write
+    goes through SqlAlchemyUnitOfWork."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __enter__(self) -> Self:
+        self.connection = self.engine.connect()
+        self.links = CoreLinkReader(self.connection)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.connection.close()
+
+    def _write_event(self, event: DomainEvent) -> None:
+        raise TypeError("ReadOnlyUnitOfWork cannot write events")
+
+    def _commit(self) -> None:
+        raise TypeError("ReadOnlyUnitOfWork cannot commit")
+
+    def rollback(self) -> None:
+        pass
 
 
 class ConsumerUnitOfWork(SqlAlchemyUnitOfWork):
