@@ -82,10 +82,11 @@ class EventConsumer:
 
     # -- a batch of messages ------------------------------------------------------------------------------
     def handle_batch(self, messages: list[Message]) -> None:
-        """Apply every message of the batch in one transaction, each in its own savepoint, then ack them all.
+        """Apply every message of the batch in one transaction, then ack them all.
 
         One commit per batch instead of per message is what makes the consumer keep up with the relay. A
-        handler that raises rolls back only its savepoint; that message is retried or dead-lettered alone.
+        handler that raises costs the batch a second pass with a savepoint per event, so only that message is
+        retried or dead-lettered.
         A database outage (the commit or a statement fails to reach PostgreSQL) is not the message's fault:
         the whole batch is tried again after a pause, unacked, for as long as it takes.
         """
