@@ -93,25 +93,28 @@ def start_postgres(data_dir: Path, port: int) -> None:
     socket_dir.mkdir(exist_ok=True)
     if run_as:
         os.chown(socket_dir, run_as["user"], run_as["group"])
-    subprocess.run(
-        [
-            str(bin_dir / "pg_ctl"),
-            "-w",
-            "-t",
-            "30",
-            "-D",
-            str(data_dir),
-            "-l",
-            str(data_dir / "server.log"),
-            "-o",
-            f"-h 127.0.0.1 -p {port} -k {socket_dir} -c max_connections=300 -c fsync=on",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-        start_new_session=True,  # Ctrl-C in `make run` reaches it through stop_postgres, after the services
-        **run_as,
-    )
+    # The postmaster itself, not `pg_ctl start` (which detaches it with setsid): in the caller's process group it
+    # goes down with whatever stops `make run` as a group instead of holding its port afterwards.
+    with (data_dir / "server.log").open("ab") as log:
+        subprocess.Popen(  # noqa: S603 - our own binary and arguments
+            [
+                str(bin_dir / "postgres"),
+                "-D",
+                str(data_dir),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-k",
+                str(socket_dir),
+                "-c",
+                "max_connections=300",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            **run_as,
+        )
     _wait_for_port(port, "PostgreSQL")
 
 
@@ -141,12 +144,16 @@ def redis_server_binary() -> str:
 
 
 def start_redis(data_dir: Path, port: int) -> None:
-    """Start a private Redis with the append-only file on, so a restart loses nothing."""
+    """Start a private Redis with the append-only file on, so a restart loses nothing.
+
+    Like PostgreSQL it stays in the caller's process group: whatever stops `make run` as a group (Ctrl-C, or a
+    supervisor killing the group) stops the private servers too instead of leaving them holding their ports.
+    """
     if port_open(port):
         return
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
+    subprocess.Popen(  # noqa: S603 - our own binary and arguments
         [
             redis_server_binary(),
             "--bind",
@@ -160,13 +167,13 @@ def start_redis(data_dir: Path, port: int) -> None:
             "--save",
             "",
             "--daemonize",
-            "yes",
-            "--pidfile",
-            str(data_dir / "redis.pid"),
+            "no",
             "--logfile",
             str(data_dir / "redis.log"),
         ],
-        check=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     _wait_for_port(port, "Redis")
 
