@@ -82,20 +82,18 @@ def load_body(schema: Schema | type[Schema], *, partial: bool = False) -> dict[s
         raise Problem(422, "Invalid request", "some fields are invalid", errors=exc.messages) from None
 
 
-def _bearer() -> str:
+def bearer_matches(*expected: str) -> bool:
+    """Whether the request's `Authorization: Bearer` token is one of `expected` (constant-time per candidate)."""
     header = request.headers.get("Authorization", "")
-    return header[7:] if header.startswith("Bearer ") else ""
-
-
-def _token_matches(presented: str, *expected: str) -> bool:
-    return any(hmac.compare_digest(presented.encode(), e.encode()) for e in expected if e)
+    presented = header[7:] if header.startswith("Bearer ") else ""
+    return bool(presented) and any(hmac.compare_digest(presented.encode(), e.encode()) for e in expected if e)
 
 
 def require_service_token(settings: Settings) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not _token_matches(_bearer(), settings.service_token):
+            if not bearer_matches(settings.service_token):
                 raise Problem(401, "Unauthorized", "a service credential is required")
             g.authenticated_service = True
             return view(*args, **kwargs)
@@ -109,7 +107,7 @@ def require_ops_token(settings: Settings) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not _token_matches(_bearer(), settings.ops_token, settings.service_token):
+            if not bearer_matches(settings.ops_token, settings.service_token):
                 raise Problem(401, "Unauthorized", "an operations token is required")
             g.authenticated_service = True
             return view(*args, **kwargs)

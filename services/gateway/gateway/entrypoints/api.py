@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from typing import Any
 
@@ -15,7 +14,7 @@ from gateway.entrypoints.flask_app import current_gateway
 from gateway.entrypoints.openapi import openapi_document
 from gateway.entrypoints.web_session import browser_session
 from gateway.service_layer import journeys
-from renewals_shared.web import Problem, load_body
+from renewals_shared.web import Problem, bearer_matches, load_body
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -23,19 +22,9 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_HEADERS = ("X-CSRF-Token", "X-CSRFToken")
 
 
-def _bearer() -> str:
-    header = request.headers.get("Authorization", "")
-    return header[7:].strip() if header.startswith("Bearer ") else ""
-
-
-def _is_ops() -> bool:
-    presented = _bearer()
-    return bool(presented) and hmac.compare_digest(presented.encode(), current_gateway().settings.ops_token.encode())
-
-
 @blueprint.before_request
 def guard() -> None:
-    g.ops = _is_ops()
+    g.ops = bearer_matches(current_gateway().settings.ops_token)
     if request.path.startswith("/api/v1/admin/") and not g.ops:
         raise Problem(401, "Unauthorized", "an operations token is required").with_headers(
             **{"WWW-Authenticate": "Bearer"}
