@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import requests
-
-from renewals_shared.http import ServiceClient, ServiceUnavailable
+from renewals_shared.http import ServiceClient, ServiceResponse, ServiceUnavailable
 
 
 class ServiceDown(Exception):
@@ -72,16 +70,14 @@ class ServiceAdapter:
         headers.update(extra or {})
         return headers
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _call(self, method: str, path: str, **kwargs: Any) -> ServiceResponse:
         kwargs["headers"] = self._headers(kwargs.get("headers"))
         try:
             return getattr(self._client, method)(path, **kwargs)
         except ServiceUnavailable as exc:
             raise ServiceDown(self.service) from exc
-        except requests.RequestException as exc:  # defensive: a client that let one through
-            raise ServiceDown(self.service) from exc
 
-    def _json(self, response: requests.Response) -> dict[str, Any]:
+    def _json(self, response: ServiceResponse) -> dict[str, Any]:
         if response.status_code >= 500:
             raise ServiceDown(self.service)
         if response.status_code >= 400:

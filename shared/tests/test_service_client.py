@@ -1,0 +1,119 @@
+"""The inter-service HTTP client against a real local HTTP server: what it sends, what it retries, what it raises."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from renewals_shared.http import ServiceClient, ServiceUnavailable
+
+
+class Recorder(BaseHTTPRequestHandler):
+    seen: list[dict[str, Any]] = []
+    answers: list[tuple[int, bytes]] = []
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        Recorder.seen.append(
+            {
+                "method": self.command,
+                "path": self.path,
+                "headers": dict(self.headers),
+                "body": self.rfile.read(length) if length else b"",
+            }
+        )
+        status, body = Recorder.answers.pop(0) if Recorder.answers else (200, b'{"ok": true}')
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Retry-After", "7")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_DELETE = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    Recorder.seen, Recorder.answers = [], []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/base"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_get_carries_the_credential_and_the_query_without_empty_values(server: str) -> None:
+    response = ServiceClient(server, "s3cret").get("/links", params={"a": "1 2", "b": None, "c": ["x", "y"]})
+
+    assert response.status_code == 200 and response.json() == {"ok": True}
+    assert response.headers["retry-after"] == "7"  # headers are case-insensitive
+    (request,) = Recorder.seen
+    assert request["path"] == "/base/links?a=1+2&c=x&c=y"
+    assert request["headers"]["Authorization"] == "Bearer s3cret"
+    assert request["headers"]["X-Correlation-ID"]
+
+
+def test_a_post_sends_json_and_its_idempotency_key(server: str) -> None:
+    ServiceClient(server, "t").post("/orders", json={"term_years": 2}, idempotency_key="k-1")
+
+    (request,) = Recorder.seen
+    assert json.loads(request["body"]) == {"term_years": 2}
+    assert request["headers"]["Content-Type"] == "application/json"
+    assert request["headers"]["Idempotency-Key"] == "k-1"
+
+
+def test_a_client_error_is_returned_with_its_problem_body(server: str) -> None:
+    Recorder.answers = [(404, b'{"title": "Not Found"}')]
+
+    response = ServiceClient(server, "t").get("/links/x")
+
+    assert response.status_code == 404 and response.json()["title"] == "Not Found"
+    assert len(Recorder.seen) == 1
+
+
+def test_a_body_that_is_not_json_raises_value_error(server: str) -> None:
+    Recorder.answers = [(200, b"<html>")]
+
+    response = ServiceClient(server, "t").get("/")
+
+    assert response.text == "<html>"
+    with pytest.raises(ValueError):
+        response.json()
+
+
+def test_reads_and_keyed_writes_are_retried_on_5xx_then_give_up(server: str) -> None:
+    client = ServiceClient(server, "t", attempts=3)
+    Recorder.answers = [(503, b"{}"), (200, b'{"n": 1}')]
+    assert client.get("/x").json() == {"n": 1}
+
+    Recorder.seen, Recorder.answers = [], [(500, b"{}")] * 3
+    with pytest.raises(ServiceUnavailable):
+        client.post("/orders", json={}, idempotency_key="k")
+    assert len(Recorder.seen) == 3
+
+
+def test_a_write_without_idempotency_key_is_never_repeated(server: str) -> None:
+    Recorder.answers = [(502, b"{}"), (200, b"{}")]
+
+    with pytest.raises(ServiceUnavailable):
+        ServiceClient(server, "t").post("/orders", json={})
+
+    assert len(Recorder.seen) == 1
+
+
+def test_a_service_that_does_not_answer_is_unavailable() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound but not listening: connection refused
+        with pytest.raises(ServiceUnavailable):
+            ServiceClient(f"http://127.0.0.1:{port}", "t", timeout=0.5, attempts=2).get("/")
