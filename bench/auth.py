@@ -6,7 +6,8 @@ how much the service adds on top of it: at most 25 % (logins/s >= 80 % of raw ve
 - raw: `argon2.PasswordHasher(...).verify(stored_hash, password)` in this process, one at a time, with the
   service's own parameters (RESELLER_ARGON2_*, default m=19 MiB t=2 p=1) and the very hash the service stored.
 - API over HTTP: `POST /authenticate` with the service credential, one client at a time, against the
-  reseller-service under gunicorn (2 workers) on a migrated scratch database and Redis (attempt limiter).
+  reseller-service under gunicorn (2 workers) on a migrated scratch database and Redis (attempt limiter), sent
+  the way the gateway sends it: through `renewals_shared.http.ServiceClient`.
 - API in-process: the same Flask app through its test client (schema, handler, repository, limiter, argon2id,
   no HTTP server), the figure the service's own benchmark printed.
 One call at a time so the comparison is per login, not a contest for the cores; the three run in alternating
@@ -64,6 +65,7 @@ def main() -> None:
         env["RESELLER_DATABASE_URL"] = url
         os.environ.update(env)  # the in-process app and ResellerConfig read the same settings
         from renewals_shared.db import make_engine
+        from renewals_shared.http import ServiceClient
         from reseller_service.config import ResellerConfig
         from reseller_service.entrypoints.flask_app import create_app
 
@@ -102,10 +104,10 @@ def main() -> None:
                 def raw() -> None:
                     assert raw_hasher.verify(stored_hash, PASSWORD)
 
-                session = requests.Session()
+                gateway_client = ServiceClient(base, SECRETS["SERVICE_TOKEN"])
 
                 def login_http() -> None:
-                    assert session.post(f"{base}/authenticate", json=login, headers=SERVICE).status_code == 200
+                    assert gateway_client.post("/authenticate", json=login).status_code == 200
 
                 engine = make_engine(url)
                 client = create_app(engine=engine).test_client()

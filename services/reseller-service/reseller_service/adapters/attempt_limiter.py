@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import redis
 
+from reseller_service.service_layer.ports import AttemptCheck
+
 
 class RedisAttemptLimiter:
     def __init__(self, client: redis.Redis, prefix: str, max_attempts: int, window_seconds: int) -> None:
@@ -12,18 +14,17 @@ class RedisAttemptLimiter:
         self.max_attempts = max_attempts
         self.window_seconds = window_seconds
 
-    def retry_after(self, keys: list[str]) -> int | None:
+    def check(self, keys: list[str]) -> AttemptCheck:
+        counts = dict(zip(keys, self.client.mget([self.prefix + key for key in keys]), strict=True))
+        over_limit = [key for key, count in counts.items() if count is not None and int(count) >= self.max_attempts]
+        failing = frozenset(key for key, count in counts.items() if count is not None)
+        if not over_limit:
+            return AttemptCheck(None, failing)
+        # Only a refusal needs the waits: the usual sign-in gets away with the one round trip above.
         pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.get(self.prefix + key)
+        for key in over_limit:
             pipe.ttl(self.prefix + key)
-        results = pipe.execute()
-        waits = [
-            max(int(ttl), 1)
-            for count, ttl in zip(results[::2], results[1::2], strict=True)
-            if count is not None and int(count) >= self.max_attempts
-        ]
-        return max(waits) if waits else None
+        return AttemptCheck(max(max(int(ttl), 1) for ttl in pipe.execute()), failing)
 
     def record_failure(self, keys: list[str]) -> None:
         pipe = self.client.pipeline(transaction=True)
@@ -44,8 +45,9 @@ class MemoryAttemptLimiter:
         self.window_seconds = window_seconds
         self.counts: dict[str, int] = {}
 
-    def retry_after(self, keys: list[str]) -> int | None:
-        return self.window_seconds if any(self.counts.get(k, 0) >= self.max_attempts for k in keys) else None
+    def check(self, keys: list[str]) -> AttemptCheck:
+        over_limit = any(self.counts.get(k, 0) >= self.max_attempts for k in keys)
+        return AttemptCheck(self.window_seconds if over_limit else None, frozenset(k for k in keys if k in self.counts))
 
     def record_failure(self, keys: list[str]) -> None:
         for key in keys:

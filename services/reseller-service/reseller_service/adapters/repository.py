@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
@@ -119,8 +119,13 @@ def _account(row: RowMapping) -> ResellerAccount:
     )
 
 
+# Built once: every sign-in looks an account up by email, and building the statement costs more than running it.
+_BY_EMAIL = select(orm.resellers).where(func.lower(orm.resellers.c.email) == bindparam("email"))
+_BY_EMAIL_FOR_UPDATE = _BY_EMAIL.with_for_update()
+
+
 class SqlResellerRepository(ResellerRepository):
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self.session = session
 
     def add(self, account: ResellerAccount) -> None:
@@ -137,7 +142,9 @@ class SqlResellerRepository(ResellerRepository):
         return self._one(orm.resellers.c.id == reseller_id, for_update)
 
     def get_by_email(self, email: str, *, for_update: bool = False) -> ResellerAccount | None:
-        return self._one(func.lower(orm.resellers.c.email) == email.lower(), for_update)
+        query = _BY_EMAIL_FOR_UPDATE if for_update else _BY_EMAIL
+        row = self.session.execute(query, {"email": email.lower()}).mappings().first()
+        return _account(row) if row else None
 
     def list(self, status: AccountStatus | None = None) -> list[ResellerAccount]:
         query = select(orm.resellers).order_by(orm.resellers.c.created_at, orm.resellers.c.id)
@@ -154,7 +161,7 @@ class SqlResellerRepository(ResellerRepository):
 
 
 class SqlBillingEditRepository(BillingEditRepository):
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self.session = session
 
     def add(self, edit: BillingEdit) -> None:
@@ -184,7 +191,7 @@ def _reset(row: RowMapping) -> PasswordReset:
 
 
 class SqlPasswordResetRepository(PasswordResetRepository):
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self.session = session
 
     def add(self, reset: PasswordReset) -> None:
@@ -233,7 +240,7 @@ def _change_request(row: RowMapping) -> ChangeRequest:
 
 
 class SqlChangeRequestRepository(ChangeRequestRepository):
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self.session = session
 
     def add(self, request: ChangeRequest) -> None:

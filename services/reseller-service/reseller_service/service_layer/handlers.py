@@ -103,9 +103,9 @@ def authenticate(
     """Same answer and about the same work for an unknown email and a wrong password; state only after a match."""
     email = normalise_email(cmd.email)
     account_key, client_key = _failure_keys(email, cmd.client_address)
-    wait = limiter.retry_after([account_key, client_key])
-    if wait is not None:
-        raise errors.TooManyAttempts(wait)
+    attempts = limiter.check([account_key, client_key])
+    if attempts.retry_after is not None:
+        raise errors.TooManyAttempts(attempts.retry_after)
     with uow.reading():
         account = uow.resellers.get_by_email(email)
     # The hash is checked outside any transaction: argon2id takes tens of milliseconds, and no connection should
@@ -117,7 +117,10 @@ def authenticate(
     if not hasher.verify(account.password_hash, cmd.password):
         limiter.record_failure([account_key, client_key])
         raise errors.InvalidCredentials()
-    limiter.clear(account_key)
+    if account_key in attempts.failing:
+        # Without failures at the check there is nothing to clear (one Redis round trip less per sign-in); one
+        # recorded since then counts as coming after this success, as it could have anyway.
+        limiter.clear(account_key)
     if hasher.needs_rehash(account.password_hash):
         with uow:
             locked = uow.resellers.get(account.id, for_update=True)
@@ -222,7 +225,7 @@ def request_password_reset(
     """Returns the reset id, or None (unknown email, or too many requests): the caller answers 202 either way."""
     email = normalise_email(cmd.email)
     throttle_key = f"reset-request:{hashlib.sha256(email.encode()).hexdigest()[:32]}"
-    if reset_limiter.retry_after([throttle_key]) is not None:
+    if reset_limiter.check([throttle_key]).retry_after is not None:
         return None
     with uow:
         account = uow.resellers.get_by_email(email)

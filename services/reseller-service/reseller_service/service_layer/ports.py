@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -24,10 +25,14 @@ class ResetTokens(Protocol):
     def hash_token(token: str) -> str: ...
 
 
+@dataclass(frozen=True)
+class AttemptCheck:
+    retry_after: int | None  # seconds until every key checked is allowed again; None when none is over the limit
+    failing: frozenset[str]  # the keys checked that have failures in their window
+
+
 class AttemptLimiter(Protocol):
-    def retry_after(self, keys: list[str]) -> int | None:
-        """Seconds until the first of `keys` is allowed again, or None when none is over the limit."""
-        ...
+    def check(self, keys: list[str]) -> AttemptCheck: ...
 
     def record_failure(self, keys: list[str]) -> None: ...
 

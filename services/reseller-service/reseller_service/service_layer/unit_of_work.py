@@ -6,6 +6,7 @@ import abc
 from collections.abc import Callable
 from typing import Any, Self
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from reseller_service.adapters import repository
@@ -45,13 +46,14 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def __init__(
         self,
         session_factory: sessionmaker[Session],
+        read_engine: Engine,
         correlation_id: Callable[[], str | None] = lambda: None,
-        read_session_factory: sessionmaker[Session] | None = None,
     ) -> None:
-        """``read_session_factory``: sessions on an autocommit engine for `reading()` blocks (each SELECT sees what
-        was committed when it started, without the BEGIN and ROLLBACK round trips); default: ordinary sessions."""
+        """``read_engine``: an autocommit engine for `reading()` blocks. Their repositories run on a bare connection
+        of it: each SELECT sees what was committed when it started, without a Session to build and tear down or the
+        BEGIN and ROLLBACK round trips (sign-in pays all of that on top of its hash)."""
         self.session_factory = session_factory
-        self.read_session_factory = read_session_factory or session_factory
+        self.read_engine = read_engine
         self.correlation_id = correlation_id
         self._read_only = False
 
@@ -60,7 +62,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         return self
 
     def __enter__(self) -> Self:
-        self.session = (self.read_session_factory if self._read_only else self.session_factory)()
+        self.session: Session | Connection = self.read_engine.connect() if self._read_only else self.session_factory()
         self.resellers = repository.SqlResellerRepository(self.session)
         self.billing_edits = repository.SqlBillingEditRepository(self.session)
         self.password_resets = repository.SqlPasswordResetRepository(self.session)

@@ -123,6 +123,21 @@ def test_failures_are_limited_per_account_and_per_client(bus: MessageBus, limite
         bus.handle(commands.Authenticate("erika@muster.example", PASSWORD, "192.0.2.77"))
 
 
+def test_a_success_clears_the_account_failures_and_only_when_there_are_some(bus: MessageBus, limiter: Any) -> None:
+    bus.handle(commands.ApproveReseller(register(bus)))
+    cleared: list[str] = []
+    clear = limiter.clear
+    limiter.clear = lambda key: (cleared.append(key), clear(key))
+    bus.handle(commands.Authenticate("erika@muster.example", PASSWORD, "192.0.2.1"))
+    assert cleared == []  # nothing counted, nothing to delete: no round trip
+    for round_ in range(2):  # 9 + 9 failures stay under the limit of 10 only because the success in between clears
+        for i in range(9):
+            with pytest.raises(errors.InvalidCredentials):
+                bus.handle(commands.Authenticate("erika@muster.example", "wrong-password-1234", f"192.0.2.{i}"))
+        bus.handle(commands.Authenticate("erika@muster.example", PASSWORD, f"192.0.2.{100 + round_}"))
+    assert len(cleared) == 2
+
+
 def test_approve_publishes_and_refuses_twice(bus: MessageBus, uow: Any) -> None:
     reseller_id = register(bus)
     bus.handle(commands.ApproveReseller(reseller_id, discount_bp=2500, invoice_allowed=True))
