@@ -111,7 +111,7 @@ class FakeUnitOfWork:
     def __init__(self) -> None:
         import copy
 
-        from order_service.domain.model import format_order_number
+        from order_service.domain.model import NoPriceList, format_order_number, price_list_in_force
 
         self._copy = copy.deepcopy
         self.products_by_sku: dict[str, Any] = {}
@@ -148,9 +148,19 @@ class FakeUnitOfWork:
                 ]
 
         class Licenses:
-            def get(self, license_id: str, for_update: bool = False) -> Any:
+            def get(self, license_id: str) -> Any:
                 lic = uow.license_rows.get(license_id)
                 return uow._copy(lic) if lic else None
+
+            def get_priced(self, license_id: str, on: Any) -> Any:
+                lic = self.get(license_id)
+                if lic is None:
+                    return None
+                try:
+                    price_list = price_list_in_force(uow.price_list_rows, lic.product_sku, lic.currency, on)
+                except NoPriceList:
+                    price_list = None
+                return lic, uow.products_by_sku.get(lic.product_sku), price_list
 
             def get_by_key(self, key: str, for_update: bool = False) -> Any:
                 return next((uow._copy(x) for x in uow.license_rows.values() if x.license_key == key), None)
@@ -173,9 +183,17 @@ class FakeUnitOfWork:
 
             save_payment_state = add
 
-            def get(self, number: str, for_update: bool = False) -> Any:
+            def get(self, number: str) -> Any:
                 o = uow.order_rows.get(number)
                 return uow._copy(o) if o else None
+
+            def get_with_stored_response(self, number: str, scope: str, key: str) -> Any:
+                order = self.get(number)
+                return (order, uow.idempotency.get(scope, key)) if order else (None, None)
+
+            def lock_with_license(self, number: str) -> Any:
+                order = self.get(number)
+                return (order, uow.licenses.get(order.license_id)) if order else None
 
             def paid_order_for_link(self, link_id: str) -> str | None:
                 return next(

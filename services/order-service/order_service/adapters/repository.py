@@ -1,12 +1,15 @@
-"""Repositories: the only place that knows the SQL. Each takes the unit of work's session, or for a read-only
-block its plain connection (Core statements only, so both execute them alike)."""
+"""Repositories: the only place that knows the SQL. Each takes the unit of work's connection (or the shared
+consumer's session: Core statements only, so both execute them alike).
+
+The statements of the quote, order and payment paths are built once, here, with bound parameters: building one
+and computing its cache key costs more CPU than PostgreSQL spends answering it."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, Date, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -79,6 +82,36 @@ class PriceListRepository:
         return [_price_list(r) for r in self.session.execute(query.order_by(orm.price_lists.c.valid_from)).all()]
 
 
+_on = bindparam("on", type_=Date)
+# The domain's rule (price_list_in_force) in SQL: the latest-starting price list of the license's product and
+# currency in force on the day; (product_sku, currency, valid_from) is unique, so the order is total.
+_price_list_in_force = (
+    select(orm.price_lists)
+    .where(
+        orm.price_lists.c.product_sku == orm.licenses.c.product_sku,
+        orm.price_lists.c.currency == orm.licenses.c.currency,
+        orm.price_lists.c.valid_from <= _on,
+        or_(orm.price_lists.c.valid_to.is_(None), orm.price_lists.c.valid_to >= _on),
+    )
+    .order_by(orm.price_lists.c.valid_from.desc(), orm.price_lists.c.id.desc())
+    .limit(1)
+    .lateral("price_list_in_force")
+)
+_PRICED_LICENSE = (
+    select(
+        orm.licenses,
+        orm.products.c.name.label("product_name"),
+        orm.products.c.edition.label("product_edition"),
+        *[c.label(f"price_list_{c.name}") for c in _price_list_in_force.c],
+    )
+    .select_from(
+        orm.licenses.outerjoin(orm.products, orm.products.c.sku == orm.licenses.c.product_sku).outerjoin(
+            _price_list_in_force, true()
+        )
+    )
+    .where(orm.licenses.c.id == bindparam("license_id"))
+)
+
 _LICENSE_FIELDS = (
     "license_key",
     "product_sku",
@@ -94,20 +127,43 @@ _LICENSE_FIELDS = (
 )
 
 
-def _license(row: Any) -> License:
-    return License(id=row.id, **{name: getattr(row, name) for name in _LICENSE_FIELDS})
+def _license(row: Any, prefix: str = "") -> License:
+    return License(
+        id=getattr(row, f"{prefix}id"), **{name: getattr(row, f"{prefix}{name}") for name in _LICENSE_FIELDS}
+    )
+
+
+_UPDATE_LICENSE = update(orm.licenses).where(orm.licenses.c.id == bindparam("license_id")).values(updated_at=func.now())
+_INSERT_HISTORY = orm.license_history.insert()
 
 
 class LicenseRepository:
     def __init__(self, session: Session | Connection) -> None:
         self.session = session
 
-    def get(self, license_id: str, *, for_update: bool = False) -> License | None:
-        query = select(orm.licenses).where(orm.licenses.c.id == license_id)
-        if for_update:
-            query = query.with_for_update()
-        row = self.session.execute(query).first()
+    def get(self, license_id: str) -> License | None:
+        row = self.session.execute(select(orm.licenses).where(orm.licenses.c.id == license_id)).first()
         return _license(row) if row else None
+
+    def get_priced(self, license_id: str, on: dt.date) -> tuple[License, Product | None, PriceList | None] | None:
+        """The license with its product and the price list in force on `on` (None where there is none)."""
+        row = self.session.execute(_PRICED_LICENSE, {"license_id": license_id, "on": on}).first()
+        if row is None:
+            return None
+        product = Product(row.product_sku, row.product_name, row.product_edition) if row.product_name else None
+        price_list = (
+            PriceList(
+                id=row.price_list_id,
+                product_sku=row.price_list_product_sku,
+                currency=row.price_list_currency,
+                price_per_seat_year=row.price_list_price_per_seat_year,
+                valid_from=row.price_list_valid_from,
+                valid_to=row.price_list_valid_to,
+            )
+            if row.price_list_id is not None
+            else None
+        )
+        return _license(row), product, price_list
 
     def get_by_key(self, license_key: str, *, for_update: bool = False) -> License | None:
         query = select(orm.licenses).where(orm.licenses.c.license_key == license_key)
@@ -123,9 +179,7 @@ class LicenseRepository:
 
     def update(self, lic: License) -> None:
         self.session.execute(
-            update(orm.licenses)
-            .where(orm.licenses.c.id == lic.id)
-            .values(updated_at=func.now(), **{name: getattr(lic, name) for name in _LICENSE_FIELDS})
+            _UPDATE_LICENSE, {"license_id": lic.id, **{name: getattr(lic, name) for name in _LICENSE_FIELDS}}
         )
 
     def find(
@@ -149,9 +203,14 @@ class LicenseRepository:
         self, license_id: str, *, change: str, source: str, details: dict[str, Any], order_number: str | None = None
     ) -> None:
         self.session.execute(
-            orm.license_history.insert().values(
-                license_id=license_id, change=change, source=source, order_number=order_number, details=details
-            )
+            _INSERT_HISTORY,
+            {
+                "license_id": license_id,
+                "change": change,
+                "source": source,
+                "order_number": order_number,
+                "details": details,
+            },
         )
 
     def history(self, license_id: str) -> list[dict[str, Any]]:
@@ -199,6 +258,40 @@ _ORDER_PLAIN = (
 )
 
 
+_ORDER_BY_NUMBER = select(orm.orders).where(orm.orders.c.order_number == bindparam("order_number"))
+_ORDER_WITH_STORED_RESPONSE = (
+    select(
+        orm.orders,
+        orm.idempotency_keys.c.request_hash.label("stored_request_hash"),
+        orm.idempotency_keys.c.response_status.label("stored_response_status"),
+        orm.idempotency_keys.c.response_body.label("stored_response_body"),
+    )
+    .select_from(
+        orm.orders.outerjoin(
+            orm.idempotency_keys,
+            and_(orm.idempotency_keys.c.scope == bindparam("scope"), orm.idempotency_keys.c.key == bindparam("key")),
+        )
+    )
+    .where(orm.orders.c.order_number == bindparam("order_number"))
+)
+# Both rows locked at once: the order against a second payment, the license against a payment of another order
+# of the same license (both transactions lock the two tables in the same plan order, so they cannot deadlock).
+_LOCKED_ORDER_AND_LICENSE = (
+    select(orm.orders, *[c.label(f"lic_{c.name}") for c in orm.licenses.c])
+    .join(orm.licenses, orm.licenses.c.id == orm.orders.c.license_id)
+    .where(orm.orders.c.order_number == bindparam("order_number"))
+    .with_for_update()
+)
+_NEXT_ORDER_NUMBER = (
+    insert(orm.order_number_counters)
+    .on_conflict_do_update(index_elements=["year"], set_={"last_value": orm.order_number_counters.c.last_value + 1})
+    .returning(orm.order_number_counters.c.last_value)
+)
+_INSERT_ORDER = orm.orders.insert()
+_SAVE_PAYMENT_STATE = update(orm.orders).where(orm.orders.c.order_number == bindparam("b_order_number"))
+_INSERT_PAYMENT = orm.payments.insert()
+
+
 def _order(row: Any) -> Order:
     return Order(
         price_per_year=Money(row.price_per_year, row.currency),
@@ -213,44 +306,56 @@ class OrderRepository:
 
     def next_order_number(self, year: int) -> str:
         """Sequential per year, gap-free: the counter row stays locked until the order's transaction ends."""
-        stmt = (
-            insert(orm.order_number_counters)
-            .values(year=year, last_value=1)
-            .on_conflict_do_update(
-                index_elements=["year"], set_={"last_value": orm.order_number_counters.c.last_value + 1}
-            )
-            .returning(orm.order_number_counters.c.last_value)
-        )
-        return format_order_number(year, self.session.execute(stmt).scalar_one())
+        last_value = self.session.execute(_NEXT_ORDER_NUMBER, {"year": year, "last_value": 1}).scalar_one()
+        return format_order_number(year, last_value)
 
     def add(self, order: Order) -> None:
         self.session.execute(
-            orm.orders.insert().values(
-                currency=order.total.currency,
-                price_per_year=order.price_per_year.amount,
-                total=order.total.amount,
+            _INSERT_ORDER,
+            {
+                "currency": order.total.currency,
+                "price_per_year": order.price_per_year.amount,
+                "total": order.total.amount,
                 **{name: getattr(order, name) for name in _ORDER_PLAIN},
-            )
+            },
         )
 
-    def get(self, order_number: str, *, for_update: bool = False) -> Order | None:
-        query = select(orm.orders).where(orm.orders.c.order_number == order_number)
-        if for_update:
-            query = query.with_for_update()
-        row = self.session.execute(query).first()
+    def get(self, order_number: str) -> Order | None:
+        row = self.session.execute(_ORDER_BY_NUMBER, {"order_number": order_number}).first()
         return _order(row) if row else None
+
+    def get_with_stored_response(
+        self, order_number: str, scope: str, key: str
+    ) -> tuple[Order | None, tuple[str, int | None, Any] | None]:
+        """The order and what the idempotency key in `scope` stored (as IdempotencyRepository.get), in one query."""
+        row = self.session.execute(
+            _ORDER_WITH_STORED_RESPONSE, {"order_number": order_number, "scope": scope, "key": key}
+        ).first()
+        if row is None:
+            return None, None
+        stored = (
+            (row.stored_request_hash, row.stored_response_status, row.stored_response_body)
+            if row.stored_request_hash is not None
+            else None
+        )
+        return _order(row), stored
+
+    def lock_with_license(self, order_number: str) -> tuple[Order, License] | None:
+        """The order and its license, both locked (FOR UPDATE) until the transaction ends."""
+        row = self.session.execute(_LOCKED_ORDER_AND_LICENSE, {"order_number": order_number}).first()
+        return (_order(row), _license(row, prefix="lic_")) if row else None
 
     def save_payment_state(self, order: Order) -> None:
         self.session.execute(
-            update(orm.orders)
-            .where(orm.orders.c.order_number == order.order_number)
-            .values(
-                status=order.status,
-                paid_at=order.paid_at,
-                payment_method=order.payment_method,
-                card_brand=order.card_brand,
-                card_last4=order.card_last4,
-            )
+            _SAVE_PAYMENT_STATE,
+            {
+                "b_order_number": order.order_number,
+                "status": order.status,
+                "paid_at": order.paid_at,
+                "payment_method": order.payment_method,
+                "card_brand": order.card_brand,
+                "card_last4": order.card_last4,
+            },
         )
 
     def list_by_reseller(self, reseller_id: str, limit: int = 200) -> list[Order]:
@@ -282,18 +387,33 @@ class OrderRepository:
         provider_reference: str | None = None,
     ) -> None:
         self.session.execute(
-            orm.payments.insert().values(
-                order_number=order_number,
-                method=method,
-                status=status,
-                amount=amount.amount,
-                currency=amount.currency,
-                reason=reason,
-                card_brand=card_brand,
-                card_last4=card_last4,
-                provider_reference=provider_reference,
-            )
+            _INSERT_PAYMENT,
+            {
+                "order_number": order_number,
+                "method": method,
+                "status": status,
+                "amount": amount.amount,
+                "currency": amount.currency,
+                "reason": reason,
+                "card_brand": card_brand,
+                "card_last4": card_last4,
+                "provider_reference": provider_reference,
+            },
         )
+
+
+_key_matches = and_(
+    orm.idempotency_keys.c.scope == bindparam("b_scope"), orm.idempotency_keys.c.key == bindparam("b_key")
+)
+_STORED_RESPONSE = select(
+    orm.idempotency_keys.c.request_hash, orm.idempotency_keys.c.response_status, orm.idempotency_keys.c.response_body
+).where(_key_matches)
+_CLAIM_KEY = (
+    insert(orm.idempotency_keys)
+    .on_conflict_do_nothing(index_elements=["scope", "key"])
+    .returning(orm.idempotency_keys.c.key)
+)
+_COMPLETE_KEY = update(orm.idempotency_keys).where(_key_matches)
 
 
 class IdempotencyRepository:
@@ -303,28 +423,17 @@ class IdempotencyRepository:
         self.session = session
 
     def get(self, scope: str, key: str) -> tuple[str, int | None, Any] | None:
-        row = self.session.execute(
-            select(orm.idempotency_keys).where(
-                and_(orm.idempotency_keys.c.scope == scope, orm.idempotency_keys.c.key == key)
-            )
-        ).first()
+        row = self.session.execute(_STORED_RESPONSE, {"b_scope": scope, "b_key": key}).first()
         return (row.request_hash, row.response_status, row.response_body) if row else None
 
     def claim(self, scope: str, key: str, request_hash: str) -> bool:
         """True when this transaction owns the key; False when another committed it first (blocks while it runs)."""
-        inserted = self.session.execute(
-            insert(orm.idempotency_keys)
-            .values(scope=scope, key=key, request_hash=request_hash)
-            .on_conflict_do_nothing(index_elements=["scope", "key"])
-            .returning(orm.idempotency_keys.c.key)
-        ).first()
+        inserted = self.session.execute(_CLAIM_KEY, {"scope": scope, "key": key, "request_hash": request_hash}).first()
         return inserted is not None
 
     def complete(self, scope: str, key: str, status: int, body: Any) -> None:
         self.session.execute(
-            update(orm.idempotency_keys)
-            .where(and_(orm.idempotency_keys.c.scope == scope, orm.idempotency_keys.c.key == key))
-            .values(response_status=status, response_body=body)
+            _COMPLETE_KEY, {"b_scope": scope, "b_key": key, "response_status": status, "response_body": body}
         )
 
     def purge_older_than(self, cutoff: dt.datetime) -> int:

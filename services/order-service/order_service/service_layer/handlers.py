@@ -19,12 +19,10 @@ from order_service.domain.model import (
     ORDER_PENDING,
     ExtensionLink,
     License,
-    NoPriceList,
     Order,
     PriceList,
     Product,
     ResellerAccount,
-    price_list_in_force,
 )
 from order_service.domain.pricing import OFFERED_TERMS, ExtensionQuote, lapsed_too_long_explanation, quote_extension
 from order_service.service_layer import views
@@ -86,17 +84,22 @@ def _approved_reseller(resellers: ResellerService, reseller_id: str | None) -> R
     return account if account is not None and account.approved else None
 
 
-def _load_pricing(uow: UnitOfWork, lic: License, today: dt.date) -> tuple[Product, PriceList]:
-    product = uow.products.get(lic.product_sku)
+def _priced_license(uow: UnitOfWork, link: ExtensionLink, today: dt.date) -> tuple[License, Product, PriceList]:
+    """The link's license, its product and the price list in force today: one query."""
+    priced = uow.licenses.get_priced(link.license_id, today)
+    if priced is None:
+        raise HandlerError(404, "Link not found", "This extension link is unknown.")
+    lic, product, price_list = priced
+    _check_cycle(uow, link, lic)
     if product is None:
         raise HandlerError(409, "Product unavailable", f"Product {lic.product_sku} is not in the catalogue.")
-    try:
-        price_list = price_list_in_force(
-            uow.price_lists.for_product(lic.product_sku, lic.currency), lic.product_sku, lic.currency, today
+    if price_list is None:
+        raise HandlerError(
+            409,
+            "No price list",
+            f"no {lic.currency} price list in force for {lic.product_sku} on {today.isoformat()}",
         )
-    except NoPriceList as exc:
-        raise HandlerError(409, "No price list", str(exc)) from None
-    return product, price_list
+    return lic, product, price_list
 
 
 def _quote(
@@ -145,11 +148,7 @@ def get_quote(
     dr = account.discount_bp if account else 0
     today = clock.today()
     with uow.reading():
-        lic = uow.licenses.get(link.license_id)
-        if lic is None:
-            raise HandlerError(404, "Link not found", "This extension link is unknown.")
-        _check_cycle(uow, link, lic)
-        product, price_list = _load_pricing(uow, lic, today)
+        lic, product, price_list = _priced_license(uow, link, today)
     quotes = [_quote(lic, price_list, link.customer_discount_bp, dr, t, today, max_lapse_days) for t in OFFERED_TERMS]
     reason = None if quotes[0].can_extend else lapsed_too_long_explanation(max_lapse_days)
     return views.quote_view(lic, product, link, quotes, reason)
@@ -190,11 +189,7 @@ def place_order(
     with uow:
         if not uow.idempotency.claim(ORDERS_SCOPE, cmd.idempotency_key, cmd.request_hash):
             return _replay(uow.idempotency.get(ORDERS_SCOPE, cmd.idempotency_key), cmd.request_hash)
-        lic = uow.licenses.get(link.license_id)
-        if lic is None:
-            raise HandlerError(404, "Link not found", "This extension link is unknown.")
-        _check_cycle(uow, link, lic)
-        product, price_list = _load_pricing(uow, lic, today)
+        lic, product, price_list = _priced_license(uow, link, today)
         q = _quote(
             lic,
             price_list,
@@ -299,8 +294,7 @@ def pay_order(
 ) -> Response:
     scope = f"payment:{cmd.order_number}"
     with uow.reading():
-        order = uow.orders.get(cmd.order_number)
-        stored = uow.idempotency.get(scope, cmd.idempotency_key)
+        order, stored = uow.orders.get_with_stored_response(cmd.order_number, scope, cmd.idempotency_key)
     if order is None:
         raise HandlerError(404, "Order not found", "No such order for this buyer.")
     link = _check_buyer(order, cmd.token, cmd.reseller_id, tokens)
@@ -336,10 +330,9 @@ def pay_order(
     with uow:
         if not uow.idempotency.claim(scope, cmd.idempotency_key, cmd.request_hash):
             return _replay(uow.idempotency.get(scope, cmd.idempotency_key), cmd.request_hash)
-        order = uow.orders.get(cmd.order_number, for_update=True)
+        order, lic = uow.orders.lock_with_license(cmd.order_number)
         if order.status != ORDER_PENDING:
             raise HandlerError(409, "Order already paid", f"Order {order.order_number} is already paid.")
-        lic = uow.licenses.get(order.license_id, for_update=True)
         if lic.maintenance_end != order.previous_maintenance_end:
             raise HandlerError(
                 409,

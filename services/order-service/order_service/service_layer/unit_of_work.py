@@ -6,7 +6,7 @@ import threading
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from order_service.adapters import repository
 from renewals_shared.events import Event
@@ -42,15 +42,16 @@ class _Repositories:
         self.orders = repository.OrderRepository(session)
         self.idempotency = repository.IdempotencyRepository(session)
         self.audit = repository.AuditRepository(session)
+        self.events: list[Event] = []
 
 
 class SqlAlchemyUnitOfWork:
     """Shared by all requests of a process; the open transaction is per thread."""
 
     def __init__(self, engine: Engine) -> None:
-        self.session_factory = sessionmaker(bind=engine, expire_on_commit=False)
-        # reads only: a plain connection (the repositories' Core statements need no ORM session) in autocommit,
-        # so no BEGIN and no ROLLBACK round trip around them (see `reading`)
+        # plain connections: the repositories' Core statements need no ORM session and its per-statement overhead
+        self.engine = engine
+        # reads only: in autocommit, so no BEGIN and no ROLLBACK round trip around them (see `reading`)
         self.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._local = threading.local()
 
@@ -76,25 +77,29 @@ class SqlAlchemyUnitOfWork:
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         read_only = getattr(self._local, "read_only", False)
         self._local.read_only = False
-        self._local.active = _Repositories(self.read_engine.connect() if read_only else self.session_factory())
+        self._local.active = _Repositories((self.read_engine if read_only else self.engine).connect())
         return self
 
     def __exit__(self, *args: object) -> None:
         active = self._active
         self._local.active = None
-        active.session.rollback()  # no-op after commit; undoes everything on error
-        active.session.close()
+        active.session.close()  # rolls back what was not committed, events included
 
     def commit(self) -> None:
-        self._active.session.commit()
+        from renewals_shared.outbox import add_events
+
+        active = self._active
+        add_events(active.session, active.events)  # all of the transaction's events in one INSERT
+        active.events.clear()
+        active.session.commit()
 
     def rollback(self) -> None:
+        self._active.events.clear()
         self._active.session.rollback()
 
     def add_event(self, event: Event) -> None:
-        from renewals_shared.outbox import add_event
-
-        add_event(self._active.session, event)
+        """Written to the outbox at commit, in the same transaction."""
+        self._active.events.append(event)
 
 
 class SessionUnitOfWork:
