@@ -8,6 +8,7 @@ consumer dead-letters it), malformed data raises `InvalidEvent`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -243,6 +244,21 @@ def _schema_for(event_type: str, version: str) -> type[Schema]:
     return schema
 
 
+# One instance per schema and mode, reused: marshmallow schemas keep no state between dump/load calls, and
+# building one (binding every field) cost more than checking an event with it.
+@functools.cache
+def _strict(schema: type[Schema]) -> Schema:
+    return schema(unknown=RAISE)
+
+
+@functools.cache
+def _lenient(schema: type[Schema]) -> Schema:
+    return schema()
+
+
+_ENVELOPE = EnvelopeSchema()
+
+
 def new_event(
     event_type: str,
     data: dict[str, Any],
@@ -253,9 +269,9 @@ def new_event(
     version: str = "1.0",
 ) -> Event:
     """Build an event whose data is checked against its contract now, at the producer, not at every consumer."""
-    schema = _schema_for(event_type, version)
-    serialised = schema(unknown=RAISE).dump(data)
-    errors = schema(unknown=RAISE).validate(serialised)
+    schema = _strict(_schema_for(event_type, version))
+    serialised = schema.dump(data)
+    errors = schema.validate(serialised)
     if errors:
         raise InvalidEvent(f"{event_type}: {errors}")
     return Event(
@@ -271,12 +287,12 @@ def new_event(
 def parse_event(body: dict[str, Any]) -> Event:
     """Envelope and data as a consumer sees them: data loaded (dates as `datetime.date`), unknown fields dropped."""
     try:
-        envelope = EnvelopeSchema().load(body)
+        envelope = _ENVELOPE.load(body)
     except ValidationError as exc:
         raise InvalidEvent(f"bad envelope: {exc.messages}") from None
-    schema = _schema_for(envelope["type"], envelope["version"])
+    schema = _lenient(_schema_for(envelope["type"], envelope["version"]))
     try:
-        data = schema().load(envelope["data"])
+        data = schema.load(envelope["data"])
     except ValidationError as exc:
         raise InvalidEvent(f"{envelope['type']}: {exc.messages}") from None
     return Event(
