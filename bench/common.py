@@ -182,6 +182,8 @@ def gunicorn(
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "python:renewals_shared.gunicorn_conf",  # the services' own server settings, for the baseline too
             "--workers",
             str(workers),
             "--bind",

@@ -11,11 +11,12 @@ Two loads, each alternating in one-second slices with the bare endpoint (baselin
 both see the same background load on the shared machine): anonymous customers (one of `--links` links each
 request) and an approved reseller's session (`--reseller-share` of the seconds). Targets: rate >= 20 % of the bare
 endpoint's, p95 < 4x its p95. Also printed: the CPU each server used per page (psutil, gunicorn master and
-workers), which says where the time goes better than the rates on a shared machine. `--threads N` runs the
-gateway and order-service (the two that wait on other services) with gunicorn's gthread workers instead of the
-Procfile's sync workers, for comparison.
+workers), which says where the time goes better than the rates on a shared machine. Every server, the bare one
+included, runs with the deployed settings (renewals_shared.gunicorn_conf: 2 workers of 4 threads); `--threads N`
+runs the gateway and order-service (the two that wait on other services) with N threads instead, for comparison
+(1: one request at a time per worker).
 
-    python bench/gateway.py [--seconds 5] [--concurrency 8] [--links 20] [--reseller-share 0.4] [--threads 1]
+    python bench/gateway.py [--seconds 5] [--concurrency 8] [--links 20] [--reseller-share 0.4] [--threads N]
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def page_ok(response: requests.Response) -> bool:
 
 
 @contextlib.contextmanager
-def running_stack(threads: int = 1) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
+def running_stack(threads: int | None = None) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
     """token-, reseller-, order-service and the gateway on scratch databases; yields (their base URLs, the env)."""
     env = base_env()
     with (
@@ -82,7 +83,7 @@ def running_stack(threads: int = 1) -> Iterator[tuple[dict[str, str], dict[str, 
         try:
             with serve("token", env) as token, serve("reseller", env) as reseller:
                 env.update(TOKEN_SERVICE_URL=token, RESELLER_SERVICE_URL=reseller)
-                threaded = {"GUNICORN_CMD_ARGS": f"--threads {threads}"}  # for the two that wait on others
+                threaded = {"GUNICORN_CMD_ARGS": f"--threads {threads}"} if threads else {}  # the two that wait
                 with serve("order", {**env, **threaded}) as order:
                     port = free_port()
                     env.update(ORDER_SERVICE_URL=order, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
@@ -181,7 +182,7 @@ def merged(*results: LoadResult) -> LoadResult:
 
 
 def measure(
-    seconds: float, concurrency: int, links: int, reseller_share: float, threads: int = 1
+    seconds: float, concurrency: int, links: int, reseller_share: float, threads: int | None = None
 ) -> tuple[dict[str, LoadResult], dict[str, dict[str, float]]]:
     """({bare, customer, reseller, all}, {customer|reseller: {service: CPU ms per page, BARE_CPU: per request}})."""
     with running_stack(threads) as (urls, _), bare_endpoint() as bare:
@@ -232,7 +233,7 @@ def main() -> None:
     parser.add_argument(
         "--reseller-share", type=float, default=0.4, help="share of the seconds with a reseller session"
     )
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn --threads for the gateway and order-service")
+    parser.add_argument("--threads", type=int, help="gunicorn --threads for the gateway and order-service")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     results, cpu = measure(args.seconds, args.concurrency, args.links, args.reseller_share, args.threads)

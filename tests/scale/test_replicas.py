@@ -33,6 +33,9 @@ def test_two_replicas_of_every_consumer_and_relay_apply_every_effect_exactly_onc
     for name in REPLICATED:
         system.start(f"{name}-2", commands[name])
     try:
+        # a burst sent before a replica subscribed could all go to the first one: wait until each consumes
+        for name in ("order-worker", "token-worker", "notifier-consumer"):  # reseller-worker consumes nothing
+            wait_until(lambda n=name: _subscribed(system, f"{n}-2"), timeout=60, what=f"{name}-2 consuming")
         _burst_and_check(system)
         shares = {
             "order relay 2 published": _counted(system, "order-worker-2", "renewals_events_published_total"),
@@ -50,6 +53,11 @@ def test_two_replicas_of_every_consumer_and_relay_apply_every_effect_exactly_onc
     finally:
         for name in REPLICATED:
             system.stop(f"{name}-2")
+
+
+def _subscribed(system, name: str) -> bool:
+    log = system.logs / f"{name}.log"
+    return log.exists() and '"event": "consuming"' in log.read_text(errors="replace")
 
 
 def _burst_and_check(system) -> None:
