@@ -122,6 +122,9 @@ def _account(row: RowMapping) -> ResellerAccount:
 # Built once: every sign-in looks an account up by email, and building the statement costs more than running it.
 _BY_EMAIL = select(orm.resellers).where(func.lower(orm.resellers.c.email) == bindparam("email"))
 _BY_EMAIL_FOR_UPDATE = _BY_EMAIL.with_for_update()
+# and every page a logged-in reseller opens loads the account by id (the gateway and order-service both do)
+_BY_ID = select(orm.resellers).where(orm.resellers.c.id == bindparam("id", type_=orm.resellers.c.id.type))
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
 
 
 class SqlResellerRepository(ResellerRepository):
@@ -131,15 +134,9 @@ class SqlResellerRepository(ResellerRepository):
     def add(self, account: ResellerAccount) -> None:
         self.session.execute(insert(orm.resellers).values(**_account_row(account)))
 
-    def _one(self, where: Any, for_update: bool) -> ResellerAccount | None:
-        query = select(orm.resellers).where(where)
-        if for_update:
-            query = query.with_for_update()
-        row = self.session.execute(query).mappings().first()
-        return _account(row) if row else None
-
     def get(self, reseller_id: str, *, for_update: bool = False) -> ResellerAccount | None:
-        return self._one(orm.resellers.c.id == reseller_id, for_update)
+        row = self.session.execute(_BY_ID_FOR_UPDATE if for_update else _BY_ID, {"id": reseller_id}).mappings().first()
+        return _account(row) if row else None
 
     def get_by_email(self, email: str, *, for_update: bool = False) -> ResellerAccount | None:
         query = _BY_EMAIL_FOR_UPDATE if for_update else _BY_EMAIL

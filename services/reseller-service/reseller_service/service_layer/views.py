@@ -60,7 +60,7 @@ def change_request_view(request: ChangeRequest) -> dict[str, Any]:
 
 
 def reseller(reseller_id: str, uow: AbstractUnitOfWork) -> dict[str, Any]:
-    with uow:
+    with uow.reading():
         account = uow.resellers.get(reseller_id)
         if account is None:
             raise errors.NotFound(f"no reseller {reseller_id}")
