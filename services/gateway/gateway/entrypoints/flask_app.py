@@ -11,7 +11,6 @@ from flask import (
     Response,
     g,
     has_request_context,
-    jsonify,
     render_template,
     request,
 )

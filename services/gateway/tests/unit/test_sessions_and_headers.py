@@ -87,7 +87,7 @@ def test_an_unchanged_session_is_written_back_at_most_once_a_minute(world):
 
 def test_a_changed_session_is_written_at_once(world):
     world.client.get(f"/extend/{TOKEN}")
-    key, before = _session_record(world)
+    _, before = _session_record(world)
     world.clock.advance(1)
     csrf = world.csrf(f"/extend/{TOKEN}")
     response = world.client.post(

@@ -37,7 +37,7 @@ from token_service.service_layer import commands, handlers
 from token_service.service_layer.handlers import LinkView
 from token_service.service_layer.unit_of_work import ReadOnlyUnitOfWork
 
-TOKEN_HEADER = "X-Extension-Token"
+TOKEN_HEADER = "X-Extension-Token"  # noqa: S105 - a header name, not a secret
 RESOLVES = Counter("token_link_resolves_total", "Extension link resolves by outcome", ["outcome"])
 
 
