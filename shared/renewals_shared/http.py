@@ -67,9 +67,9 @@ class ServiceClient:
             headers={"User-Agent": "renewals-service-client"},
             **({"ca_certs": ca_bundle} if parts.scheme == "https" and ca_bundle else {}),
         )
-        self._retrying = Retrying(
+        self._retrying = Retrying(  # the attempts after the first
             retry=retry_if_exception_type(ServiceUnavailable),
-            stop=stop_after_attempt(attempts),
+            stop=stop_after_attempt(attempts - 1),
             wait=wait_exponential_jitter(initial=0.05, max=1.0),
             reraise=True,
         )
@@ -118,8 +118,13 @@ class ServiceClient:
             return ServiceResponse(answer.status, answer.headers, answer.data, answer.reason or "")
 
     def _request(self, method: str, path: str, *, retryable: bool, **kwargs: Any) -> ServiceResponse:
-        if not retryable:
+        try:
             return self._send(method, path, **kwargs)
+        except ServiceUnavailable:
+            if not retryable or self.attempts <= 1:
+                raise
+        # tenacity only once the first attempt failed (its retry state costs on every call otherwise); the first
+        # retry goes at once, which is what a keep-alive connection the peer just closed needs, later ones back off
         return self._retrying(self._send, method, path, **kwargs)
 
     def get(
