@@ -98,17 +98,18 @@ def http_load(
     seconds: float = 5.0,
     concurrency: int = 8,
     ok: Callable[[requests.Response], bool] = lambda r: r.status_code < 400,
+    sessions: list[requests.Session] | None = None,
 ) -> LoadResult:
-    """A closed-loop load: `concurrency` clients each sending the next request when the last one answered."""
+    """A closed-loop load: `concurrency` clients each sending the next request when the last one answered.
+    `sessions`: one per client, to carry connections and cookies over from an earlier call."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
     counter = iter(range(10**9))
 
-    def client() -> None:
+    def client(session: requests.Session) -> None:
         nonlocal errors
-        session = requests.Session()
         local, local_errors = [], 0
         while time.perf_counter() < deadline:
             started = time.perf_counter()
@@ -124,7 +125,8 @@ def http_load(
             errors += local_errors
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    sessions = sessions or [requests.Session() for _ in range(concurrency)]
+    threads = [threading.Thread(target=client, args=(sessions[n],)) for n in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -140,11 +142,15 @@ def interleaved_http_load(
     slice_seconds: float = 1.0,
 ) -> dict[str, LoadResult]:
     """Several closed-loop loads (name -> (make_request, ok)), `seconds` each, run in alternating slices of
-    `slice_seconds` so that a figure and its baseline see the same background load on a shared machine."""
+    `slice_seconds` so that a figure and its baseline see the same background load on a shared machine. Each
+    load keeps its clients' sessions (connections, cookies) from slice to slice, as one steady closed loop would."""
     parts: dict[str, list[LoadResult]] = {name: [] for name in loads}
+    sessions = {name: [requests.Session() for _ in range(concurrency)] for name in loads}
     for _ in range(max(1, round(seconds / slice_seconds))):
         for name, (make_request, ok) in loads.items():
-            parts[name].append(http_load(make_request, seconds=slice_seconds, concurrency=concurrency, ok=ok))
+            parts[name].append(
+                http_load(make_request, seconds=slice_seconds, concurrency=concurrency, ok=ok, sessions=sessions[name])
+            )
     return {
         name: LoadResult(
             sum(r.requests for r in results),
