@@ -14,3 +14,6 @@ worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "4"))
 keepalive = 5  # seconds an idle connection stays open; the clients' pools reuse it meanwhile
 graceful_timeout = 10
+# gunicorn's control socket has one default path per user: the services of one host would take it from each other,
+# and nothing here uses it (operations go through signals, health endpoints and the admin API).
+control_socket_disable = True
