@@ -63,6 +63,12 @@ def test_a_get_carries_the_credential_and_the_query_without_empty_values(server:
     assert request["headers"]["X-Correlation-ID"]
 
 
+def test_characters_a_url_cannot_carry_are_escaped_and_escapes_kept(server: str) -> None:
+    ServiceClient(server, "t").get("/links/a b\u00e9/x%2Fy")
+
+    assert Recorder.seen[0]["path"] == "/base/links/a%20b%C3%A9/x%2Fy"
+
+
 def test_a_post_sends_json_and_its_idempotency_key(server: str) -> None:
     ServiceClient(server, "t").post("/orders", json={"term_years": 2}, idempotency_key="k-1")
 
