@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hmac
 import time
 import uuid
@@ -21,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from renewals_shared.bus import connect
 from renewals_shared.config import Settings
+from renewals_shared.events import schema_instance
 from renewals_shared.observability import (
     configure_logging,
     correlation_id_var,
@@ -59,13 +59,6 @@ class Problem(Exception):
         for name, value in self.headers.items():
             response.headers[name.replace("_", "-")] = value
         return response
-
-
-@functools.cache
-def schema_instance(schema: type[Schema]) -> Schema:
-    """One instance per schema class, built on first use: building one deep-copies its fields, and an instance
-    is stateless once built (loads and dumps share nothing between calls)."""
-    return schema()
 
 
 def load_body(schema: Schema | type[Schema], *, partial: bool = False) -> dict[str, Any]:
