@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from order_service.adapters import repository
 from renewals_shared.events import Event
+from renewals_shared.outbox import add_events
 
 
 class UnitOfWork(Protocol):
@@ -86,8 +87,6 @@ class SqlAlchemyUnitOfWork:
         active.session.close()  # rolls back what was not committed, events included
 
     def commit(self) -> None:
-        from renewals_shared.outbox import add_events
-
         active = self._active
         add_events(active.session, active.events)  # all of the transaction's events in one INSERT
         active.events.clear()

@@ -134,14 +134,15 @@ class SqlResellerRepository(ResellerRepository):
     def add(self, account: ResellerAccount) -> None:
         self.session.execute(insert(orm.resellers).values(**_account_row(account)))
 
-    def get(self, reseller_id: str, *, for_update: bool = False) -> ResellerAccount | None:
-        row = self.session.execute(_BY_ID_FOR_UPDATE if for_update else _BY_ID, {"id": reseller_id}).mappings().first()
+    def _first(self, query: Any, params: dict[str, str]) -> ResellerAccount | None:
+        row = self.session.execute(query, params).mappings().first()
         return _account(row) if row else None
 
+    def get(self, reseller_id: str, *, for_update: bool = False) -> ResellerAccount | None:
+        return self._first(_BY_ID_FOR_UPDATE if for_update else _BY_ID, {"id": reseller_id})
+
     def get_by_email(self, email: str, *, for_update: bool = False) -> ResellerAccount | None:
-        query = _BY_EMAIL_FOR_UPDATE if for_update else _BY_EMAIL
-        row = self.session.execute(query, {"email": email.lower()}).mappings().first()
-        return _account(row) if row else None
+        return self._first(_BY_EMAIL_FOR_UPDATE if for_update else _BY_EMAIL, {"email": email.lower()})
 
     def list(self, status: AccountStatus | None = None) -> list[ResellerAccount]:
         query = select(orm.resellers).order_by(orm.resellers.c.created_at, orm.resellers.c.id)
