@@ -1,5 +1,5 @@
 """A second whole system for fault injection: the broker and the notifier's database are reached through the
-tests' own TCP proxies (tests/faults/proxy.py), and mail retries/sweeps are fast so recovery fits in a test."""
+tests' own TCP proxies (renewals_shared/fault_proxy.py), and mail retries/sweeps are fast so recovery fits in a test."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from renewals_shared.fault_proxy import FaultProxy
 
 HERE = Path(__file__).resolve().parent
 for folder in (HERE.parent / "e2e", HERE.parent / "load", HERE):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
-
-from proxy import FaultProxy  # noqa: E402
 
 
 @dataclass
@@ -74,8 +73,8 @@ def faulty(system_launcher, tmp_path_factory) -> Any:
             "EMAIL_RETRY_BACKOFF_MAX_SECONDS": "3",
             "EMAIL_SWEEP_SECONDS": "3",
             "EMAIL_PENDING_GRACE_SECONDS": "5",
-            # Celery terminates an acks-late task when its broker connection drops; the email it had claimed
-            # waits for its lease (default 300 s) before the sweep retries it: a short lease keeps that in the test
+            # an email claimed by an attempt that died (a killed worker, a cut database connection) waits for its
+            # lease (default 300 s) before the sweep retries it: a short lease keeps that in the test
             "EMAIL_SENDING_LEASE_SECONDS": "15",
             "SMTP_TIMEOUT_SECONDS": "5",
             "SERVICE_TIMEOUT_SECONDS": "2",

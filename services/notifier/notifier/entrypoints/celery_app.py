@@ -49,7 +49,10 @@ def celery_config(config: NotifierConfig) -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # A broker blip must not kill a task in the middle of an SMTP send: that is the one window where an email
+        # becomes `uncertain`. The redelivered copy finds the row `sending` (busy) or `sent` and does nothing, so
+        # letting the first run finish costs no duplicate; its ack on the dead channel is simply lost.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "worker_hijack_root_logger": False,
         "beat_scheduler": "redbeat.RedBeatScheduler",
         "redbeat_redis_url": s.redis_url,

@@ -1,8 +1,10 @@
-"""A Celery worker process SIGKILLed in the middle of a send: the email still goes out exactly once."""
+"""A Celery worker disturbed in the middle of a send (SIGKILLed, or its broker connection cut): the email still
+goes out exactly once."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import email
 import email.policy
@@ -13,6 +15,7 @@ import sys
 import threading
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -21,6 +24,7 @@ from notifier.adapters.orm import email as email_table
 from notifier.config import NotifierConfig
 from notifier.entrypoints.celery_app import create_celery
 from renewals_shared.events import new_event, parse_event
+from renewals_shared.fault_proxy import FaultProxy
 from renewals_shared.testing import free_port
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,6 +47,20 @@ class SlowFirstRcpt:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+
+class SlowDataReply:
+    """Holds the reply to DATA: the message is on the wire and `data_started_at` committed, the worker waits."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.data_received = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.data_received.set()
+        await asyncio.sleep(4)
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 Message accepted for delivery"
 
@@ -72,27 +90,7 @@ def test_worker_sigkilled_mid_send_sends_once(service_env, require_rabbitmq) -> 
         config = NotifierConfig.from_env(settings)
         app = create_celery(config)
         notifier = app.notifier()
-        # a real worker process, started the way the Procfile starts it
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "notifier.entrypoints.celery_app",
-                "worker",
-                "--pool",
-                "solo",
-                "--without-mingle",
-                "--without-gossip",
-                "-l",
-                "WARNING",
-            ],
-            env=os.environ.copy(),
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        worker = _celery_worker("--pool", "solo")
         event = new_event("order.paid", ORDER_PAID, "order")
         with Session(notifier.engine) as session, session.begin():
             notifier.event_handlers()["order.paid"](parse_event(event.to_dict()), session)
@@ -122,6 +120,64 @@ def test_worker_sigkilled_mid_send_sends_once(service_env, require_rabbitmq) -> 
     finally:
         if worker is not None and worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
+        controller.stop()
+
+
+def _celery_worker(*options: str) -> subprocess.Popen[bytes]:
+    """A real worker process, started the way the Procfile starts it."""
+    command = [sys.executable, "-m", "celery", "-A", "notifier.entrypoints.celery_app", "worker", *options]
+    command += ["--without-mingle", "--without-gossip", "-l", "WARNING"]
+    return subprocess.Popen(
+        command, env=os.environ.copy(), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+@pytest.mark.slow
+def test_broker_connection_cut_mid_send_lets_the_send_finish_once(service_env, broker_url) -> None:  # type: ignore[no-untyped-def]
+    """Celery can terminate acks-late tasks when its broker connection drops; in the middle of DATA that would
+    leave the email `uncertain` (maybe sent, never resent). The send must finish, and the redelivered task must
+    see it done."""
+    handler = SlowDataReply()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    broker = urlsplit(broker_url)
+    proxy = FaultProxy(broker.hostname or "127.0.0.1", broker.port or 5672).start()
+    userinfo = broker.netloc.rsplit("@", 1)[0] + "@" if "@" in broker.netloc else ""
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        settings = service_env(
+            "notifier",
+            BROKER_URL=urlunsplit(broker._replace(netloc=f"{userinfo}127.0.0.1:{proxy.port}")),
+            SMTP_URL=f"smtp://127.0.0.1:{controller.port}",
+            EMAIL_SENDING_LEASE_SECONDS="60",
+            SMTP_TIMEOUT_SECONDS="30",
+        )
+        notifier = create_celery(NotifierConfig.from_env(settings)).notifier()
+        worker = _celery_worker("--pool", "prefork", "--concurrency", "1")
+        event = new_event("order.paid", ORDER_PAID, "order")
+        with Session(notifier.engine) as session, session.begin():
+            notifier.event_handlers()["order.paid"](parse_event(event.to_dict()), session)
+        assert handler.data_received.wait(60), "the worker never sent DATA"
+        proxy.cut()
+        proxy.refuse = True
+        time.sleep(1.0)
+        proxy.refuse = False
+
+        def row() -> dict[str, Any]:
+            with notifier.engine.connect() as c:
+                return dict(c.execute(select(email_table)).one()._mapping)
+
+        with contextlib.suppress(AssertionError):  # the assertions below say what state it was left in
+            wait_until(lambda: row()["status"] == "sent", timeout=20)
+        time.sleep(2.0)  # the redelivered task has run by now
+        final = row()
+        assert final["status"] == "sent", final
+        assert final["attempts"] == 1
+        assert len(handler.messages) == 1
+    finally:
+        if worker is not None and worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+        proxy.stop()
         controller.stop()
 
 
