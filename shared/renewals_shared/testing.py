@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import shutil
 import socket
@@ -26,6 +27,10 @@ from renewals_shared import embedded
 from renewals_shared.config import DATABASE_SERVICES, Settings
 from renewals_shared.migrations import upgrade
 from renewals_shared.smtp_sink import SmtpSink
+
+# aiosmtpd logs every SMTP command at INFO from its own thread; in a session-long sink that outlives a test's
+# captured stderr, each line became a "--- Logging error ---" traceback in the output.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 RUN_ID = uuid.uuid4().hex[:8]
 _counter = itertools.count(1)
