@@ -65,10 +65,7 @@ def bootstrap(
             assert settings.database_url is not None
             engine = make_engine(settings.database_url)
         session_factory: sessionmaker[Session] = sessionmaker(bind=engine, expire_on_commit=False)
-        read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        uow_factory = lambda: SqlAlchemyUnitOfWork(  # noqa: E731
-            session_factory, read_engine, correlation_id_var.get
-        )
+        uow_factory = lambda: SqlAlchemyUnitOfWork(session_factory, engine, correlation_id_var.get)  # noqa: E731
     if limiter is None or reset_limiter is None:
         client = redis_client or redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
         limiter = limiter or RedisAttemptLimiter(

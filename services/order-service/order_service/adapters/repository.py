@@ -1,5 +1,5 @@
-"""Repositories: the only place that knows the SQL. Each takes the unit of work's connection (or the shared
-consumer's session: Core statements only, so both execute them alike).
+"""Repositories: the only place that knows the SQL. Each takes the unit of work's connection, the ReadSession of
+a `uow.reading()` block, or the shared consumer's session: Core statements only, so all execute them alike.
 
 The statements of the quote, order and payment paths are built once, here, with bound parameters: building one
 and computing its cache key costs more CPU than PostgreSQL spends answering it."""
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from order_service.adapters import orm
 from order_service.domain.model import License, Order, PriceList, Product, format_order_number
 from order_service.domain.money import Money
+from renewals_shared.db import HotSelect, execute_select
 
 
 class ProductRepository:
@@ -97,7 +98,7 @@ _price_list_in_force = (
     .limit(1)
     .lateral("price_list_in_force")
 )
-_PRICED_LICENSE = (
+_PRICED_LICENSE = HotSelect(
     select(
         orm.licenses,
         orm.products.c.name.label("product_name"),
@@ -147,7 +148,7 @@ class LicenseRepository:
 
     def get_priced(self, license_id: str, on: dt.date) -> tuple[License, Product | None, PriceList | None] | None:
         """The license with its product and the price list in force on `on` (None where there is none)."""
-        row = self.session.execute(_PRICED_LICENSE, {"license_id": license_id, "on": on}).first()
+        row = execute_select(self.session, _PRICED_LICENSE, {"license_id": license_id, "on": on}).first()
         if row is None:
             return None
         product = Product(row.product_sku, row.product_name, row.product_edition) if row.product_name else None
@@ -258,8 +259,8 @@ _ORDER_PLAIN = (
 )
 
 
-_ORDER_BY_NUMBER = select(orm.orders).where(orm.orders.c.order_number == bindparam("order_number"))
-_ORDER_WITH_STORED_RESPONSE = (
+_ORDER_BY_NUMBER = HotSelect(select(orm.orders).where(orm.orders.c.order_number == bindparam("order_number")))
+_ORDER_WITH_STORED_RESPONSE = HotSelect(
     select(
         orm.orders,
         orm.idempotency_keys.c.request_hash.label("stored_request_hash"),
@@ -321,15 +322,15 @@ class OrderRepository:
         )
 
     def get(self, order_number: str) -> Order | None:
-        row = self.session.execute(_ORDER_BY_NUMBER, {"order_number": order_number}).first()
+        row = execute_select(self.session, _ORDER_BY_NUMBER, {"order_number": order_number}).first()
         return _order(row) if row else None
 
     def get_with_stored_response(
         self, order_number: str, scope: str, key: str
     ) -> tuple[Order | None, tuple[str, int | None, Any] | None]:
         """The order and what the idempotency key in `scope` stored (as IdempotencyRepository.get), in one query."""
-        row = self.session.execute(
-            _ORDER_WITH_STORED_RESPONSE, {"order_number": order_number, "scope": scope, "key": key}
+        row = execute_select(
+            self.session, _ORDER_WITH_STORED_RESPONSE, {"order_number": order_number, "scope": scope, "key": key}
         ).first()
         if row is None:
             return None, None
@@ -405,9 +406,13 @@ class OrderRepository:
 _key_matches = and_(
     orm.idempotency_keys.c.scope == bindparam("b_scope"), orm.idempotency_keys.c.key == bindparam("b_key")
 )
-_STORED_RESPONSE = select(
-    orm.idempotency_keys.c.request_hash, orm.idempotency_keys.c.response_status, orm.idempotency_keys.c.response_body
-).where(_key_matches)
+_STORED_RESPONSE = HotSelect(
+    select(
+        orm.idempotency_keys.c.request_hash,
+        orm.idempotency_keys.c.response_status,
+        orm.idempotency_keys.c.response_body,
+    ).where(_key_matches)
+)
 _CLAIM_KEY = (
     insert(orm.idempotency_keys)
     .on_conflict_do_nothing(index_elements=["scope", "key"])
@@ -423,7 +428,7 @@ class IdempotencyRepository:
         self.session = session
 
     def get(self, scope: str, key: str) -> tuple[str, int | None, Any] | None:
-        row = self.session.execute(_STORED_RESPONSE, {"b_scope": scope, "b_key": key}).first()
+        row = execute_select(self.session, _STORED_RESPONSE, {"b_scope": scope, "b_key": key}).first()
         return (row.request_hash, row.response_status, row.response_body) if row else None
 
     def claim(self, scope: str, key: str, request_hash: str) -> bool:

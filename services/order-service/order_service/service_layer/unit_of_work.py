@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from order_service.adapters import repository
+from renewals_shared.db import ReadSession
 from renewals_shared.events import Event
 from renewals_shared.outbox import add_events
 
@@ -35,7 +36,7 @@ class UnitOfWork(Protocol):
 
 
 class _Repositories:
-    def __init__(self, session: Session | Connection) -> None:
+    def __init__(self, session: Session | Connection | ReadSession) -> None:
         self.session = session
         self.products = repository.ProductRepository(session)
         self.price_lists = repository.PriceListRepository(session)
@@ -52,8 +53,6 @@ class SqlAlchemyUnitOfWork:
     def __init__(self, engine: Engine) -> None:
         # plain connections: the repositories' Core statements need no ORM session and its per-statement overhead
         self.engine = engine
-        # reads only: in autocommit, so no BEGIN and no ROLLBACK round trip around them (see `reading`)
-        self.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._local = threading.local()
 
     @property
@@ -69,16 +68,17 @@ class SqlAlchemyUnitOfWork:
         raise AttributeError(name)
 
     def reading(self) -> SqlAlchemyUnitOfWork:
-        """`with uow.reading():` for a block that only reads: its SELECTs run without a transaction (autocommit),
-        each seeing what was committed when it started, as each statement of a READ COMMITTED transaction does,
-        minus the BEGIN and ROLLBACK round trips. Never for a block that writes or locks (FOR UPDATE)."""
+        """`with uow.reading():` for a block that only reads: its SELECTs run in a ReadSession, without a
+        transaction (autocommit), each seeing what was committed when it started, as each statement of a READ
+        COMMITTED transaction does, minus the BEGIN and ROLLBACK round trips. Never for a block that writes or
+        locks (FOR UPDATE)."""
         self._local.read_only = True
         return self
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         read_only = getattr(self._local, "read_only", False)
         self._local.read_only = False
-        self._local.active = _Repositories((self.read_engine if read_only else self.engine).connect())
+        self._local.active = _Repositories(ReadSession(self.engine) if read_only else self.engine.connect())
         return self
 
     def __exit__(self, *args: object) -> None:

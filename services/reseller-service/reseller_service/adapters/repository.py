@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from typing import Any
 
+from renewals_shared.db import HotSelect, execute_select
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
@@ -100,31 +101,31 @@ def _account_row(account: ResellerAccount) -> dict[str, Any]:
     }
 
 
-def _account(row: RowMapping) -> ResellerAccount:
+def _account(row: Any) -> ResellerAccount:
     return ResellerAccount(
-        id=row["id"],
-        company=row["company"],
-        contact_name=row["contact_name"],
-        email=row["email"],
-        phone=row["phone"],
-        password_hash=row["password_hash"],
-        billing=Party.from_dict(row["billing"]),
-        created_at=row["created_at"],
-        status=AccountStatus(row["status"]),
-        status_reason=row["status_reason"],
-        discount_bp=row["discount_bp"],
-        invoice_allowed=row["invoice_allowed"],
-        session_version=row["session_version"],
-        decided_at=row["decided_at"],
+        id=row.id,
+        company=row.company,
+        contact_name=row.contact_name,
+        email=row.email,
+        phone=row.phone,
+        password_hash=row.password_hash,
+        billing=Party.from_dict(row.billing),
+        created_at=row.created_at,
+        status=AccountStatus(row.status),
+        status_reason=row.status_reason,
+        discount_bp=row.discount_bp,
+        invoice_allowed=row.invoice_allowed,
+        session_version=row.session_version,
+        decided_at=row.decided_at,
     )
 
 
 # Built once: every sign-in looks an account up by email, and building the statement costs more than running it.
-_BY_EMAIL = select(orm.resellers).where(func.lower(orm.resellers.c.email) == bindparam("email"))
-_BY_EMAIL_FOR_UPDATE = _BY_EMAIL.with_for_update()
+_BY_EMAIL = HotSelect(select(orm.resellers).where(func.lower(orm.resellers.c.email) == bindparam("email")))
+_BY_EMAIL_FOR_UPDATE = _BY_EMAIL.statement.with_for_update()
 # and every page a logged-in reseller opens loads the account by id (the gateway and order-service both do)
-_BY_ID = select(orm.resellers).where(orm.resellers.c.id == bindparam("id", type_=orm.resellers.c.id.type))
-_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+_BY_ID = HotSelect(select(orm.resellers).where(orm.resellers.c.id == bindparam("id", type_=orm.resellers.c.id.type)))
+_BY_ID_FOR_UPDATE = _BY_ID.statement.with_for_update()
 
 
 class SqlResellerRepository(ResellerRepository):
@@ -135,7 +136,10 @@ class SqlResellerRepository(ResellerRepository):
         self.session.execute(insert(orm.resellers).values(**_account_row(account)))
 
     def _first(self, query: Any, params: dict[str, str]) -> ResellerAccount | None:
-        row = self.session.execute(query, params).mappings().first()
+        if isinstance(query, HotSelect):
+            row = execute_select(self.session, query, params).first()
+        else:
+            row = self.session.execute(query, params).first()
         return _account(row) if row else None
 
     def get(self, reseller_id: str, *, for_update: bool = False) -> ResellerAccount | None:
@@ -148,7 +152,7 @@ class SqlResellerRepository(ResellerRepository):
         query = select(orm.resellers).order_by(orm.resellers.c.created_at, orm.resellers.c.id)
         if status is not None:
             query = query.where(orm.resellers.c.status == status.value)
-        return [_account(row) for row in self.session.execute(query).mappings()]
+        return [_account(row) for row in self.session.execute(query)]
 
     def save(self, account: ResellerAccount) -> None:
         values = _account_row(account)

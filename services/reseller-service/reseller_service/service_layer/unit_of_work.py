@@ -6,7 +6,8 @@ import abc
 from collections.abc import Callable
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine
+from renewals_shared.db import ReadSession
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from reseller_service.adapters import repository
@@ -46,14 +47,14 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def __init__(
         self,
         session_factory: sessionmaker[Session],
-        read_engine: Engine,
+        engine: Engine,
         correlation_id: Callable[[], str | None] = lambda: None,
     ) -> None:
-        """``read_engine``: an autocommit engine for `reading()` blocks. Their repositories run on a bare connection
-        of it: each SELECT sees what was committed when it started, without a Session to build and tear down or the
-        BEGIN and ROLLBACK round trips (sign-in pays all of that on top of its hash)."""
+        """`reading()` blocks run their repositories in a ReadSession of `engine`: each SELECT sees what was
+        committed when it started, without a Session to build and tear down, the BEGIN and ROLLBACK round trips,
+        or SQLAlchemy's per-statement layers (sign-in pays all of that on top of its hash)."""
         self.session_factory = session_factory
-        self.read_engine = read_engine
+        self.engine = engine
         self.correlation_id = correlation_id
         self._read_only = False
 
@@ -62,7 +63,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         return self
 
     def __enter__(self) -> Self:
-        self.session: Session | Connection = self.read_engine.connect() if self._read_only else self.session_factory()
+        self.session: Session | ReadSession = ReadSession(self.engine) if self._read_only else self.session_factory()
         self.resellers = repository.SqlResellerRepository(self.session)
         self.billing_edits = repository.SqlBillingEditRepository(self.session)
         self.password_resets = repository.SqlPasswordResetRepository(self.session)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, select
+from renewals_shared.db import HotSelect, ReadSession, execute_select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -62,21 +63,21 @@ def _select_link(*columns: str) -> Select:
     return select(*wanted).where(*(table.c[name] == bindparam(name) for name in columns))
 
 
-_LINK_BY_ID = _select_link("id")
-_LINK_BY_CYCLE = _select_link("license_id", "cycle_end")
-_LINK_BY_HASH = _select_link("token_hash")
+_LINK_BY_ID = HotSelect(_select_link("id"))
+_LINK_BY_CYCLE = HotSelect(_select_link("license_id", "cycle_end"))
+_LINK_BY_HASH = HotSelect(_select_link("token_hash"))
 
 
 class CoreLinkReader(AbstractLinkRepository):
-    """Read-only look-ups on a plain connection: one Core SELECT per call, no session, no identity map. The
-    links it returns are detached: changing one changes nothing stored (writes go through the ORM repository)."""
+    """Read-only look-ups in a ReadSession: one prebuilt SELECT per call, no session, no identity map. The links
+    it returns are detached: changing one changes nothing stored (writes go through the ORM repository)."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, reads: ReadSession) -> None:
         super().__init__()
-        self.connection = connection
+        self.reads = reads
 
-    def _one(self, statement: Select, **parameters: Any) -> ExtensionLink | None:
-        row = self.connection.execute(statement, parameters).one_or_none()
+    def _one(self, statement: HotSelect, **parameters: Any) -> ExtensionLink | None:
+        row = execute_select(self.reads, statement, parameters).one_or_none()
         return None if row is None else ExtensionLink(**row._asdict())
 
     def _get(self, link_id: str, for_update: bool) -> ExtensionLink | None:

@@ -72,12 +72,9 @@ def create_app(
     register_dead_letter_api(app, settings)  # GET/POST /admin/dead-letters[/replay|/discard]
     service_only = require_service_token(settings)
     ops_only = require_ops_token(settings)
-    # Reads of one row need no transaction: in autocommit the SELECT is the only round trip (no BEGIN, no
-    # ROLLBACK). Only the read-only handlers (resolve, get) use it; every write keeps its transaction.
-    read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    def read_only_uow() -> ReadOnlyUnitOfWork:
-        return ReadOnlyUnitOfWork(read_engine)
+    def read_only_uow() -> ReadOnlyUnitOfWork:  # the read-only handlers (resolve, get); writes keep a transaction
+        return ReadOnlyUnitOfWork(engine)
 
     @app.post("/links")
     @service_only

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
+from renewals_shared.db import ReadSession
 from renewals_shared.events import Event, new_event
 from renewals_shared.outbox import add_event
 from sqlalchemy import Engine
@@ -112,23 +113,22 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
 
 class ReadOnlyUnitOfWork(AbstractUnitOfWork):
-    """Look-ups of one row for the read-only handlers (resolve, get): Core queries on a pooled connection, no
-    session. Give it an engine in autocommit (``engine.execution_options(isolation_level="AUTOCOMMIT")``, made
-    once) and the SELECT is the only round trip (no BEGIN, no ROLLBACK). Committing is an error; every write
-    goes through SqlAlchemyUnitOfWork."""
+    """Look-ups of one row for the read-only handlers (resolve, get) in a ReadSession: in autocommit, so the
+    SELECT is the only round trip (no BEGIN, no ROLLBACK), without SQLAlchemy's per-statement layers. Committing
+    is an error; every write goes through SqlAlchemyUnitOfWork."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def __enter__(self) -> Self:
-        self.connection = self.engine.connect()
-        self.links = CoreLinkReader(self.connection)
+        self.reads = ReadSession(self.engine)
+        self.links = CoreLinkReader(self.reads)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.connection.close()
+        self.reads.close()
 
     def _write_event(self, event: DomainEvent) -> None:
         raise TypeError("ReadOnlyUnitOfWork cannot write events")
