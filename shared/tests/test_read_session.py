@@ -12,7 +12,7 @@ from renewals_shared.db import HotSelect, ReadSession, execute_select, make_engi
 from renewals_shared.testing import RUN_ID, Databases
 from sqlalchemy import Column, Date, Engine, Integer, LargeBinary, MetaData, String, Table, bindparam, select, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound
 from sqlalchemy.pool import NullPool
 
 metadata = MetaData()
@@ -27,6 +27,7 @@ things = Table(
     Column("details", JSONB, nullable=True),
 )
 BY_ID = HotSelect(select(things).where(things.c.id == bindparam("id")))
+NAMED = HotSelect(select(things.c.id).where(things.c.name == bindparam("name")))
 WIDGETS_NAMED = HotSelect(select(things.c.id).where(things.c.kind == "widget", things.c.name == bindparam("name")))
 
 
@@ -53,6 +54,9 @@ def test_hot_select_returns_what_sqlalchemy_returns(engine: Engine) -> None:
     with ReadSession(engine) as reads:
         got = [reads.execute(BY_ID, {"id": i}).one_or_none()._asdict() for i in (1, 2)]
         assert reads.execute(BY_ID, {"id": 3}).first() is None
+        assert reads.scalar(BY_ID, {"id": 2}) == 2
+        with pytest.raises(MultipleResultsFound):
+            reads.execute(NAMED, {"name": "a"}).one_or_none()
     assert got == expected
     assert got[0]["digest"] == b"\x00\xff" * 16 and got[0]["details"] == {"seats": 3, "tags": ["x"]}
 
