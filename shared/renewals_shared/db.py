@@ -192,11 +192,12 @@ class ReadSession:
         self.close()
 
 
-def execute_select(target: Any, statement: HotSelect, parameters: Mapping[str, Any]) -> Any:
-    """Run `statement` on a ReadSession (the fast path) or on a SQLAlchemy Connection / Session."""
-    if isinstance(target, ReadSession):
-        return target.execute(statement, parameters)
-    return target.execute(statement.statement, parameters)
+def execute_select(target: Any, statement: Any, parameters: Mapping[str, Any]) -> Any:
+    """Run `statement` on a ReadSession (a HotSelect takes the fast path) or on a SQLAlchemy Connection / Session
+    (a HotSelect runs as its Core statement)."""
+    if isinstance(statement, HotSelect) and not isinstance(target, ReadSession):
+        statement = statement.statement
+    return target.execute(statement, parameters)
 
 
 def add_outbox_and_inbox(metadata: MetaData) -> tuple[Table, Table]:

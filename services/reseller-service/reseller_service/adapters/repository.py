@@ -136,10 +136,7 @@ class SqlResellerRepository(ResellerRepository):
         self.session.execute(insert(orm.resellers).values(**_account_row(account)))
 
     def _first(self, query: Any, params: dict[str, str]) -> ResellerAccount | None:
-        if isinstance(query, HotSelect):
-            row = execute_select(self.session, query, params).first()
-        else:
-            row = self.session.execute(query, params).first()
+        row = execute_select(self.session, query, params).first()
         return _account(row) if row else None
 
     def get(self, reseller_id: str, *, for_update: bool = False) -> ResellerAccount | None:
