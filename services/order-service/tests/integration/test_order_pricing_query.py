@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from order_service.adapters.repository import LicenseRepository, PriceListRepository
-from order_service.domain.model import NoPriceList, price_list_in_force
+from order_service.domain.model import License, NoPriceList, price_list_in_force
 
 OPS = {"Authorization": "Bearer test-ops-token-0123456789"}
 SERVICE = {"Authorization": "Bearer test-service-token-0123456789"}
@@ -68,15 +68,21 @@ def _expected(connection: object, on: dt.date, currency: str) -> int | None:
         return None
 
 
+def _bill_in(order: SimpleNamespace, license_id: str, currency: str) -> License:
+    """The license switched to `currency` (stored), as it now reads."""
+    with order.engine.begin() as connection:
+        licenses = LicenseRepository(connection)
+        lic = licenses.get(license_id)
+        lic.currency = currency
+        licenses.update(lic)
+    return lic
+
+
 @pytest.mark.parametrize("currency", ["EUR", "USD", "CHF", "GBP"])
 def test_the_query_picks_the_price_list_the_domain_rule_picks(
     order: SimpleNamespace, catalogue: SimpleNamespace, currency: str
 ) -> None:
-    with order.engine.begin() as connection:
-        licenses = LicenseRepository(connection)
-        lic = licenses.get(catalogue.license_id)
-        lic.currency = currency
-        licenses.update(lic)
+    _bill_in(order, catalogue.license_id, currency)
     with order.engine.connect() as connection:
         for day in map(dt.date.fromisoformat, DAYS):
             lic, product, price_list = LicenseRepository(connection).get_priced(catalogue.license_id, day)
@@ -109,11 +115,7 @@ def test_the_query_reads_as_expected_on_some_days(order: SimpleNamespace, catalo
 def test_no_price_list_in_force_refuses_quote_and_order(
     order: SimpleNamespace, catalogue: SimpleNamespace, fakes: SimpleNamespace
 ) -> None:
-    with order.engine.begin() as connection:
-        licenses = LicenseRepository(connection)
-        lic = licenses.get(catalogue.license_id)
-        lic.currency = "GBP"
-        licenses.update(lic)
+    lic = _bill_in(order, catalogue.license_id, "GBP")
     fakes.tokens.add_link("tok", license_id=lic.id, cycle_end=lic.maintenance_end)
     headers = {**SERVICE, "X-Extension-Token": "tok"}
     quote = order.client.get("/quote", headers=headers)
