@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from renewals_shared.bus import BatchPublisher, PublishFailed
-from renewals_shared.db import OUTBOX
+from renewals_shared.db import OUTBOX, HotStatement, queue_write
 from renewals_shared.events import Event
 from renewals_shared.observability import (
     TRACE_CONTEXT_KEY,
@@ -27,29 +27,30 @@ from renewals_shared.observability import (
 )
 
 NOTIFY_CHANNEL = "renewals_outbox"
+_INSERT_OUTBOX = HotStatement(insert(OUTBOX), columns=("event_id", "event_type", "envelope"))
+_NOTIFY_RELAY = HotStatement(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 BACKLOG_MEASURE_INTERVAL = 1.0
 log = get_logger(__name__)
 
 
 def add_events(session_or_connection: Any, events: Sequence[Event]) -> None:
-    """Write `events` in the caller's transaction; NOTIFY wakes the relay only once that transaction commits."""
+    """Write `events` in the caller's transaction; NOTIFY wakes the relay only once that transaction commits.
+    On a WriteSession both go out with its commit."""
     if not events:
         return
     trace = trace_carrier()  # the publish continues the trace of the work that wrote the event
     extra = {TRACE_CONTEXT_KEY: trace} if trace else {}
     correlation_id = correlation_id_var.get()  # an event built without one joins the chain of work in progress
-    session_or_connection.execute(
-        insert(OUTBOX),
-        [
-            {
-                "event_id": e.id,
-                "event_type": e.type,
-                "envelope": {**e.to_dict(), "correlation_id": e.correlation_id or correlation_id, **extra},
-            }
-            for e in events
-        ],
-    )
-    session_or_connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    rows = [
+        {
+            "event_id": e.id,
+            "event_type": e.type,
+            "envelope": {**e.to_dict(), "correlation_id": e.correlation_id or correlation_id, **extra},
+        }
+        for e in events
+    ]
+    queue_write(session_or_connection, _INSERT_OUTBOX, rows)
+    queue_write(session_or_connection, _NOTIFY_RELAY, {})
 
 
 def add_event(session_or_connection: Any, event: Event) -> None:

@@ -1,5 +1,6 @@
-"""ReadSession and HotSelect on a real PostgreSQL: the same rows as SQLAlchemy, autocommit only while reading, and
-a lost connection reported and dropped as SQLAlchemy does for its own statements."""
+"""HotStatement, ReadSession and WriteSession on a real PostgreSQL: the same rows and the same stored values as
+SQLAlchemy, autocommit only while reading, queued writes sent in order with the next statement or the commit, and
+errors (a lost connection, a constraint) reported as SQLAlchemy reports them for its own statements."""
 
 from __future__ import annotations
 
@@ -8,11 +9,26 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from renewals_shared.db import HotSelect, ReadSession, execute_select, make_engine
+from psycopg.pq import TransactionStatus
+from renewals_shared.db import HotStatement, ReadSession, WriteSession, execute_hot, make_engine, queue_write
 from renewals_shared.testing import RUN_ID, Databases
-from sqlalchemy import Column, Date, Engine, Integer, LargeBinary, MetaData, String, Table, bindparam, select, text
+from sqlalchemy import (
+    Column,
+    Date,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import DBAPIError, MultipleResultsFound
+from sqlalchemy.exc import DBAPIError, IntegrityError, MultipleResultsFound
 from sqlalchemy.pool import NullPool
 
 metadata = MetaData()
@@ -26,9 +42,12 @@ things = Table(
     Column("digest", LargeBinary(32), nullable=True),
     Column("details", JSONB, nullable=True),
 )
-BY_ID = HotSelect(select(things).where(things.c.id == bindparam("id")))
-NAMED = HotSelect(select(things.c.id).where(things.c.name == bindparam("name")))
-WIDGETS_NAMED = HotSelect(select(things.c.id).where(things.c.kind == "widget", things.c.name == bindparam("name")))
+BY_ID = HotStatement(select(things).where(things.c.id == bindparam("id")))
+NAMED = HotStatement(select(things.c.id).where(things.c.name == bindparam("name")))
+WIDGETS_NAMED = HotStatement(select(things.c.id).where(things.c.kind == "widget", things.c.name == bindparam("name")))
+ADD = HotStatement(things.insert(), columns=("id", "name", "kind", "due", "details"))
+RENAME = HotStatement(update(things).where(things.c.id == bindparam("b_id")), columns=("name",))
+COUNT = HotStatement(select(func.count()).select_from(things))
 
 
 @pytest.fixture
@@ -63,9 +82,9 @@ def test_hot_select_returns_what_sqlalchemy_returns(engine: Engine) -> None:
 
 def test_literals_in_the_statement_are_kept(engine: Engine) -> None:
     with ReadSession(engine) as reads:
-        assert [row.id for row in execute_select(reads, WIDGETS_NAMED, {"name": "a"}).all()] == [1]
+        assert [row.id for row in execute_hot(reads, WIDGETS_NAMED, {"name": "a"}).all()] == [1]
     with engine.connect() as connection:  # elsewhere the same object runs as the Core statement
-        assert [row.id for row in execute_select(connection, WIDGETS_NAMED, {"name": "a"}).all()] == [1]
+        assert [row.id for row in execute_hot(connection, WIDGETS_NAMED, {"name": "a"}).all()] == [1]
 
 
 def test_reads_run_in_autocommit_and_the_pool_gets_its_connection_back_as_it_was(engine: Engine) -> None:
@@ -101,3 +120,69 @@ def test_a_lost_connection_is_reported_as_a_disconnect_and_dropped_from_the_pool
     with ReadSession(engine) as reads:  # a fresh connection, not the dead one
         assert reads.execute(BY_ID, {"id": 1}).first().name == "a"
         assert reads._pooled.driver_connection.info.backend_pid != backend
+
+
+def _committed_rows(engine: Engine) -> dict[int, tuple[str, object, bool]]:
+    """id -> (name, details, whether details is SQL NULL), as another connection sees them."""
+    outside = make_engine(engine.url.render_as_string(hide_password=False), poolclass=NullPool)
+    with outside.connect() as other:
+        query = select(things.c.id, things.c.name, things.c.details, things.c.details.is_(None).label("sql_null"))
+        rows = {row.id: (row.name, row.details, row.sql_null) for row in other.execute(query)}
+    outside.dispose()
+    return rows
+
+
+AWKWARD = {"note": "50 % off, 'quoted', \\ back\\slash, %(name)s, ümlaut", "n": None, "list": [1, "two"]}
+
+
+def test_queued_writes_store_what_sqlalchemy_stores_and_go_out_with_the_commit(engine: Engine) -> None:
+    with engine.begin() as connection:  # the reference: SQLAlchemy's own INSERT of the same values
+        connection.execute(ADD.statement, {"id": 10, "name": "ref", "kind": "k", "due": None, "details": AWKWARD})
+        connection.execute(ADD.statement, {"id": 11, "name": "ref-null", "kind": "k", "due": None, "details": None})
+    with WriteSession(engine) as writes:
+        queue_write(writes, ADD, {"id": 20, "name": "100% 'odd' %s", "kind": "k", "due": None, "details": AWKWARD})
+        queue_write(writes, ADD, [{"id": 21 + i, "name": f"many-{i}", "kind": "k", "due": None, "details": None}
+                                  for i in range(2)])  # fmt: skip
+        assert writes.connection.connection.driver_connection.info.transaction_status == TransactionStatus.IDLE
+        writes.commit()  # nothing was sent before: not even a BEGIN
+    rows = _committed_rows(engine)
+    assert rows[20] == ("100% 'odd' %s", AWKWARD, False) and rows[20][1] == rows[10][1]
+    assert rows[21][1:] == rows[11][1:] == (None, False)  # None is JSON null, as SQLAlchemy's JSON type stores it
+    assert rows[22][0] == "many-1"
+
+
+def test_a_statement_sees_the_writes_queued_before_it(engine: Engine) -> None:
+    with WriteSession(engine) as writes:
+        queue_write(writes, ADD, {"id": 30, "name": "new", "kind": "k", "due": None, "details": None})
+        queue_write(writes, RENAME, {"b_id": 30, "name": "renamed"})
+        assert execute_hot(writes, BY_ID, {"id": 30}).first().name == "renamed"
+        assert writes.execute(text("SELECT count(*) FROM things")).scalar() == 3  # SQLAlchemy's path, same transaction
+        writes.rollback()
+    assert 30 not in _committed_rows(engine)
+
+
+def test_a_failing_queued_write_raises_at_commit_and_nothing_is_written(engine: Engine) -> None:
+    with WriteSession(engine) as writes:
+        queue_write(writes, ADD, {"id": 40, "name": "fine", "kind": "k", "due": None, "details": None})
+        queue_write(writes, ADD, {"id": 1, "name": "duplicate key", "kind": "k", "due": None, "details": None})
+        with pytest.raises(IntegrityError):
+            writes.commit()
+    assert set(_committed_rows(engine)) == {1, 2}
+    with WriteSession(engine) as writes:  # the pool's only connection is usable again
+        assert writes.execute(COUNT, {}).scalar_one() == 2
+
+
+def test_a_connection_lost_before_the_commit_is_reported_as_a_disconnect(engine: Engine) -> None:
+    with WriteSession(engine) as writes:
+        backend = writes.execute(text("SELECT pg_backend_pid()")).scalar()
+        queue_write(writes, ADD, {"id": 50, "name": "lost", "kind": "k", "due": None, "details": None})
+        outside = make_engine(engine.url.render_as_string(hide_password=False), poolclass=NullPool)
+        with outside.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+            other.commit()
+        with pytest.raises(DBAPIError) as caught:
+            writes.commit()
+        assert caught.value.connection_invalidated
+    assert 50 not in _committed_rows(engine)
+    with WriteSession(engine) as writes:
+        assert writes.execute(COUNT, {}).scalar_one() == 2

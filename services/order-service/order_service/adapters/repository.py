@@ -1,8 +1,10 @@
-"""Repositories: the only place that knows the SQL. Each takes the unit of work's connection, the ReadSession of
-a `uow.reading()` block, or the shared consumer's session: Core statements only, so all execute them alike.
+"""Repositories: the only place that knows the SQL. Each takes the WriteSession of a `with uow:` block, the
+ReadSession of a `uow.reading()` block, or the shared consumer's session: Core statements only, so all execute
+them alike.
 
-The statements of the quote, order and payment paths are built once, here, with bound parameters: building one
-and computing its cache key costs more CPU than PostgreSQL spends answering it."""
+The statements of the quote, order and payment paths are HotStatements, built and compiled once, here: building
+one and computing its cache key costs more CPU than PostgreSQL spends answering it. Writes whose results nobody
+reads are queued (`queue_write`): a WriteSession sends them with the next statement or the commit."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 from order_service.adapters import orm
 from order_service.domain.model import License, Order, PriceList, Product, format_order_number
 from order_service.domain.money import Money
-from renewals_shared.db import HotSelect, execute_select
+from renewals_shared.db import HotStatement, execute_hot, queue_write
 
 
 class ProductRepository:
@@ -98,7 +100,7 @@ _price_list_in_force = (
     .limit(1)
     .lateral("price_list_in_force")
 )
-_PRICED_LICENSE = HotSelect(
+_PRICED_LICENSE = HotStatement(
     select(
         orm.licenses,
         orm.products.c.name.label("product_name"),
@@ -134,8 +136,13 @@ def _license(row: Any, prefix: str = "") -> License:
     )
 
 
-_UPDATE_LICENSE = update(orm.licenses).where(orm.licenses.c.id == bindparam("license_id")).values(updated_at=func.now())
-_INSERT_HISTORY = orm.license_history.insert()
+_UPDATE_LICENSE = HotStatement(
+    update(orm.licenses).where(orm.licenses.c.id == bindparam("license_id")).values(updated_at=func.now()),
+    columns=_LICENSE_FIELDS,
+)
+_INSERT_HISTORY = HotStatement(
+    orm.license_history.insert(), columns=("license_id", "change", "source", "order_number", "details")
+)
 
 
 class LicenseRepository:
@@ -148,7 +155,7 @@ class LicenseRepository:
 
     def get_priced(self, license_id: str, on: dt.date) -> tuple[License, Product | None, PriceList | None] | None:
         """The license with its product and the price list in force on `on` (None where there is none)."""
-        row = execute_select(self.session, _PRICED_LICENSE, {"license_id": license_id, "on": on}).first()
+        row = execute_hot(self.session, _PRICED_LICENSE, {"license_id": license_id, "on": on}).first()
         if row is None:
             return None
         product = Product(row.product_sku, row.product_name, row.product_edition) if row.product_name else None
@@ -179,8 +186,10 @@ class LicenseRepository:
         )
 
     def update(self, lic: License) -> None:
-        self.session.execute(
-            _UPDATE_LICENSE, {"license_id": lic.id, **{name: getattr(lic, name) for name in _LICENSE_FIELDS}}
+        queue_write(
+            self.session,
+            _UPDATE_LICENSE,
+            {"license_id": lic.id, **{name: getattr(lic, name) for name in _LICENSE_FIELDS}},
         )
 
     def find(
@@ -203,7 +212,8 @@ class LicenseRepository:
     def add_history(
         self, license_id: str, *, change: str, source: str, details: dict[str, Any], order_number: str | None = None
     ) -> None:
-        self.session.execute(
+        queue_write(
+            self.session,
             _INSERT_HISTORY,
             {
                 "license_id": license_id,
@@ -259,8 +269,8 @@ _ORDER_PLAIN = (
 )
 
 
-_ORDER_BY_NUMBER = HotSelect(select(orm.orders).where(orm.orders.c.order_number == bindparam("order_number")))
-_ORDER_WITH_STORED_RESPONSE = HotSelect(
+_ORDER_BY_NUMBER = HotStatement(select(orm.orders).where(orm.orders.c.order_number == bindparam("order_number")))
+_ORDER_WITH_STORED_RESPONSE = HotStatement(
     select(
         orm.orders,
         orm.idempotency_keys.c.request_hash.label("stored_request_hash"),
@@ -277,20 +287,37 @@ _ORDER_WITH_STORED_RESPONSE = HotSelect(
 )
 # Both rows locked at once: the order against a second payment, the license against a payment of another order
 # of the same license (both transactions lock the two tables in the same plan order, so they cannot deadlock).
-_LOCKED_ORDER_AND_LICENSE = (
+_LOCKED_ORDER_AND_LICENSE = HotStatement(
     select(orm.orders, *[c.label(f"lic_{c.name}") for c in orm.licenses.c])
     .join(orm.licenses, orm.licenses.c.id == orm.orders.c.license_id)
     .where(orm.orders.c.order_number == bindparam("order_number"))
     .with_for_update()
 )
-_NEXT_ORDER_NUMBER = (
+_NEXT_ORDER_NUMBER = HotStatement(
     insert(orm.order_number_counters)
     .on_conflict_do_update(index_elements=["year"], set_={"last_value": orm.order_number_counters.c.last_value + 1})
-    .returning(orm.order_number_counters.c.last_value)
+    .returning(orm.order_number_counters.c.last_value),
+    columns=("year", "last_value"),
 )
-_INSERT_ORDER = orm.orders.insert()
-_SAVE_PAYMENT_STATE = update(orm.orders).where(orm.orders.c.order_number == bindparam("b_order_number"))
-_INSERT_PAYMENT = orm.payments.insert()
+_INSERT_ORDER = HotStatement(orm.orders.insert(), columns=(*_ORDER_PLAIN, "currency", "price_per_year", "total"))
+_PAYMENT_STATE = ("status", "paid_at", "payment_method", "card_brand", "card_last4")
+_SAVE_PAYMENT_STATE = HotStatement(
+    update(orm.orders).where(orm.orders.c.order_number == bindparam("b_order_number")), columns=_PAYMENT_STATE
+)
+_INSERT_PAYMENT = HotStatement(
+    orm.payments.insert(),
+    columns=(
+        "order_number",
+        "method",
+        "status",
+        "amount",
+        "currency",
+        "reason",
+        "card_brand",
+        "card_last4",
+        "provider_reference",
+    ),
+)
 
 
 def _order(row: Any) -> Order:
@@ -307,11 +334,12 @@ class OrderRepository:
 
     def next_order_number(self, year: int) -> str:
         """Sequential per year, gap-free: the counter row stays locked until the order's transaction ends."""
-        last_value = self.session.execute(_NEXT_ORDER_NUMBER, {"year": year, "last_value": 1}).scalar_one()
+        last_value = execute_hot(self.session, _NEXT_ORDER_NUMBER, {"year": year, "last_value": 1}).scalar_one()
         return format_order_number(year, last_value)
 
     def add(self, order: Order) -> None:
-        self.session.execute(
+        queue_write(
+            self.session,
             _INSERT_ORDER,
             {
                 "currency": order.total.currency,
@@ -322,14 +350,14 @@ class OrderRepository:
         )
 
     def get(self, order_number: str) -> Order | None:
-        row = execute_select(self.session, _ORDER_BY_NUMBER, {"order_number": order_number}).first()
+        row = execute_hot(self.session, _ORDER_BY_NUMBER, {"order_number": order_number}).first()
         return _order(row) if row else None
 
     def get_with_stored_response(
         self, order_number: str, scope: str, key: str
     ) -> tuple[Order | None, tuple[str, int | None, Any] | None]:
         """The order and what the idempotency key in `scope` stored (as IdempotencyRepository.get), in one query."""
-        row = execute_select(
+        row = execute_hot(
             self.session, _ORDER_WITH_STORED_RESPONSE, {"order_number": order_number, "scope": scope, "key": key}
         ).first()
         if row is None:
@@ -343,20 +371,14 @@ class OrderRepository:
 
     def lock_with_license(self, order_number: str) -> tuple[Order, License] | None:
         """The order and its license, both locked (FOR UPDATE) until the transaction ends."""
-        row = self.session.execute(_LOCKED_ORDER_AND_LICENSE, {"order_number": order_number}).first()
+        row = execute_hot(self.session, _LOCKED_ORDER_AND_LICENSE, {"order_number": order_number}).first()
         return (_order(row), _license(row, prefix="lic_")) if row else None
 
     def save_payment_state(self, order: Order) -> None:
-        self.session.execute(
+        queue_write(
+            self.session,
             _SAVE_PAYMENT_STATE,
-            {
-                "b_order_number": order.order_number,
-                "status": order.status,
-                "paid_at": order.paid_at,
-                "payment_method": order.payment_method,
-                "card_brand": order.card_brand,
-                "card_last4": order.card_last4,
-            },
+            {"b_order_number": order.order_number, **{name: getattr(order, name) for name in _PAYMENT_STATE}},
         )
 
     def list_by_reseller(self, reseller_id: str, limit: int = 200) -> list[Order]:
@@ -387,7 +409,8 @@ class OrderRepository:
         card_last4: str | None = None,
         provider_reference: str | None = None,
     ) -> None:
-        self.session.execute(
+        queue_write(
+            self.session,
             _INSERT_PAYMENT,
             {
                 "order_number": order_number,
@@ -406,19 +429,22 @@ class OrderRepository:
 _key_matches = and_(
     orm.idempotency_keys.c.scope == bindparam("b_scope"), orm.idempotency_keys.c.key == bindparam("b_key")
 )
-_STORED_RESPONSE = HotSelect(
+_STORED_RESPONSE = HotStatement(
     select(
         orm.idempotency_keys.c.request_hash,
         orm.idempotency_keys.c.response_status,
         orm.idempotency_keys.c.response_body,
     ).where(_key_matches)
 )
-_CLAIM_KEY = (
+_CLAIM_KEY = HotStatement(
     insert(orm.idempotency_keys)
     .on_conflict_do_nothing(index_elements=["scope", "key"])
-    .returning(orm.idempotency_keys.c.key)
+    .returning(orm.idempotency_keys.c.key),
+    columns=("scope", "key", "request_hash"),
 )
-_COMPLETE_KEY = update(orm.idempotency_keys).where(_key_matches)
+_COMPLETE_KEY = HotStatement(
+    update(orm.idempotency_keys).where(_key_matches), columns=("response_status", "response_body")
+)
 
 
 class IdempotencyRepository:
@@ -428,17 +454,20 @@ class IdempotencyRepository:
         self.session = session
 
     def get(self, scope: str, key: str) -> tuple[str, int | None, Any] | None:
-        row = execute_select(self.session, _STORED_RESPONSE, {"b_scope": scope, "b_key": key}).first()
+        row = execute_hot(self.session, _STORED_RESPONSE, {"b_scope": scope, "b_key": key}).first()
         return (row.request_hash, row.response_status, row.response_body) if row else None
 
     def claim(self, scope: str, key: str, request_hash: str) -> bool:
         """True when this transaction owns the key; False when another committed it first (blocks while it runs)."""
-        inserted = self.session.execute(_CLAIM_KEY, {"scope": scope, "key": key, "request_hash": request_hash}).first()
+        claim = {"scope": scope, "key": key, "request_hash": request_hash}
+        inserted = execute_hot(self.session, _CLAIM_KEY, claim).first()
         return inserted is not None
 
     def complete(self, scope: str, key: str, status: int, body: Any) -> None:
-        self.session.execute(
-            _COMPLETE_KEY, {"b_scope": scope, "b_key": key, "response_status": status, "response_body": body}
+        queue_write(
+            self.session,
+            _COMPLETE_KEY,
+            {"b_scope": scope, "b_key": key, "response_status": status, "response_body": body},
         )
 
     def purge_older_than(self, cutoff: dt.datetime) -> int:

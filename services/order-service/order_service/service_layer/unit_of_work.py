@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from order_service.adapters import repository
-from renewals_shared.db import ReadSession
+from renewals_shared.db import ReadSession, WriteSession
 from renewals_shared.events import Event
 from renewals_shared.outbox import add_events
 
@@ -36,7 +36,7 @@ class UnitOfWork(Protocol):
 
 
 class _Repositories:
-    def __init__(self, session: Session | Connection | ReadSession) -> None:
+    def __init__(self, session: Session | WriteSession | ReadSession) -> None:
         self.session = session
         self.products = repository.ProductRepository(session)
         self.price_lists = repository.PriceListRepository(session)
@@ -51,7 +51,7 @@ class SqlAlchemyUnitOfWork:
     """Shared by all requests of a process; the open transaction is per thread."""
 
     def __init__(self, engine: Engine) -> None:
-        # plain connections: the repositories' Core statements need no ORM session and its per-statement overhead
+        # no ORM session: the repositories' Core statements need none of its per-statement overhead
         self.engine = engine
         self._local = threading.local()
 
@@ -78,7 +78,7 @@ class SqlAlchemyUnitOfWork:
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         read_only = getattr(self._local, "read_only", False)
         self._local.read_only = False
-        self._local.active = _Repositories(ReadSession(self.engine) if read_only else self.engine.connect())
+        self._local.active = _Repositories(ReadSession(self.engine) if read_only else WriteSession(self.engine))
         return self
 
     def __exit__(self, *args: object) -> None:
@@ -88,7 +88,7 @@ class SqlAlchemyUnitOfWork:
 
     def commit(self) -> None:
         active = self._active
-        add_events(active.session, active.events)  # all of the transaction's events in one INSERT
+        add_events(active.session, active.events)  # queued: they go out with the COMMIT, in one round trip
         active.events.clear()
         active.session.commit()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from typing import Any
 
-from renewals_shared.db import HotSelect, execute_select
+from renewals_shared.db import HotStatement, execute_hot
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
@@ -121,10 +121,10 @@ def _account(row: Any) -> ResellerAccount:
 
 
 # Built once: every sign-in looks an account up by email, and building the statement costs more than running it.
-_BY_EMAIL = HotSelect(select(orm.resellers).where(func.lower(orm.resellers.c.email) == bindparam("email")))
+_BY_EMAIL = HotStatement(select(orm.resellers).where(func.lower(orm.resellers.c.email) == bindparam("email")))
 _BY_EMAIL_FOR_UPDATE = _BY_EMAIL.statement.with_for_update()
 # and every page a logged-in reseller opens loads the account by id (the gateway and order-service both do)
-_BY_ID = HotSelect(select(orm.resellers).where(orm.resellers.c.id == bindparam("id", type_=orm.resellers.c.id.type)))
+_BY_ID = HotStatement(select(orm.resellers).where(orm.resellers.c.id == bindparam("id", type_=orm.resellers.c.id.type)))
 _BY_ID_FOR_UPDATE = _BY_ID.statement.with_for_update()
 
 
@@ -136,7 +136,7 @@ class SqlResellerRepository(ResellerRepository):
         self.session.execute(insert(orm.resellers).values(**_account_row(account)))
 
     def _first(self, query: Any, params: dict[str, str]) -> ResellerAccount | None:
-        row = execute_select(self.session, query, params).first()
+        row = execute_hot(self.session, query, params).first()
         return _account(row) if row else None
 
     def get(self, reseller_id: str, *, for_update: bool = False) -> ResellerAccount | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from renewals_shared.db import HotSelect, ReadSession, execute_select
+from renewals_shared.db import HotStatement, ReadSession, execute_hot
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -63,9 +63,9 @@ def _select_link(*columns: str) -> Select:
     return select(*wanted).where(*(table.c[name] == bindparam(name) for name in columns))
 
 
-_LINK_BY_ID = HotSelect(_select_link("id"))
-_LINK_BY_CYCLE = HotSelect(_select_link("license_id", "cycle_end"))
-_LINK_BY_HASH = HotSelect(_select_link("token_hash"))
+_LINK_BY_ID = HotStatement(_select_link("id"))
+_LINK_BY_CYCLE = HotStatement(_select_link("license_id", "cycle_end"))
+_LINK_BY_HASH = HotStatement(_select_link("token_hash"))
 
 
 class CoreLinkReader(AbstractLinkRepository):
@@ -76,8 +76,8 @@ class CoreLinkReader(AbstractLinkRepository):
         super().__init__()
         self.reads = reads
 
-    def _one(self, statement: HotSelect, **parameters: Any) -> ExtensionLink | None:
-        row = execute_select(self.reads, statement, parameters).one_or_none()
+    def _one(self, statement: HotStatement, **parameters: Any) -> ExtensionLink | None:
+        row = execute_hot(self.reads, statement, parameters).one_or_none()
         return None if row is None else ExtensionLink(**row._asdict())
 
     def _get(self, link_id: str, for_update: bool) -> ExtensionLink | None:
