@@ -165,10 +165,27 @@ def place_order(
     clock: Clock,
     max_lapse_days: int,
 ) -> Response:
-    with uow.reading():
-        stored = uow.idempotency.get(ORDERS_SCOPE, cmd.idempotency_key)
-    if stored is not None:
+    """A repeated request gets the stored first response: from the key's claim when it gets that far, else (its
+    link redeemed by the order's payment, its body invalid, ...) from the refusal. A first request thus pays no
+    look-up of its own."""
+    try:
+        return _place_order(cmd, uow, tokens, resellers, clock, max_lapse_days)
+    except HandlerError:
+        with uow.reading():
+            stored = uow.idempotency.get(ORDERS_SCOPE, cmd.idempotency_key)
+        if stored is None:
+            raise
         return _replay(stored, cmd.request_hash)
+
+
+def _place_order(
+    cmd: commands.PlaceOrder,
+    uow: UnitOfWork,
+    tokens: TokenService,
+    resellers: ResellerService,
+    clock: Clock,
+    max_lapse_days: int,
+) -> Response:
     if cmd.term_years not in OFFERED_TERMS:
         raise HandlerError(
             422,

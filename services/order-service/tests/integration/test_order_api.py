@@ -163,6 +163,25 @@ def test_idempotency_key_replays_or_refuses(order: SimpleNamespace, fakes: Simpl
         assert c.execute(select(func.count()).select_from(orm.orders)).scalar() == 1
 
 
+def test_a_repeated_order_request_gets_its_first_answer_after_the_link_is_spent(
+    order: SimpleNamespace, fakes: SimpleNamespace
+) -> None:
+    _link(order, fakes)
+    first = order.client.post("/orders", json={"term_years": 1}, headers=_headers("tok-1", "once"))
+    number = first.get_json()["order_number"]
+    paid = order.client.post(
+        f"/orders/{number}/payments", json={"method": "card", "card": CARD_OK}, headers=_headers("tok-1", "pay")
+    )
+    assert (first.status_code, paid.status_code) == (201, 200)
+    fakes.tokens.set_status("tok-1", "redeemed")  # what token-service says once order.paid reached it
+    again = order.client.post("/orders", json={"term_years": 1}, headers=_headers("tok-1", "once"))
+    assert (again.status_code, again.get_json()) == (201, first.get_json())
+    changed = order.client.post("/orders", json={"term_years": 2}, headers=_headers("tok-1", "once"))
+    assert changed.status_code == 422 and changed.get_json()["title"] == "Idempotency key reused"
+    fresh = order.client.post("/orders", json={"term_years": 1}, headers=_headers("tok-1", "new-key"))
+    assert fresh.status_code == 410 and fresh.get_json()["link_status"] == "redeemed"
+
+
 def test_twenty_parallel_identical_requests_make_one_order(order: SimpleNamespace, fakes: SimpleNamespace) -> None:
     _link(order, fakes)
     barrier = threading.Barrier(20)
