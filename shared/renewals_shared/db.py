@@ -233,68 +233,87 @@ class WriteSession:
     """The connection of a transaction that writes: a SQLAlchemy Connection inside a transaction, whose
     `HotStatement`s run on its psycopg connection directly, in the same transaction.
 
-    `queue` takes the writes whose results nobody reads: they go out together with the transaction's next
-    statement, or with its COMMIT, in one round trip instead of one round trip each. An error in a queued write
-    is raised by the statement or the commit that sent it (PostgreSQL skips the rest of the message, COMMIT
-    included); the transaction is then rolled back as after any failed statement.
+    Round trips are what such a transaction mostly costs, so it saves them:
+    - `queue` takes the writes whose results nobody reads. They go out in the same message as the transaction's
+      next statement, or as its COMMIT.
+    - The BEGIN goes out with the first statement, not on its own as psycopg would send it.
+    Such a message is bound on the client (psycopg's own quoting) and sent as one simple query. An error in a
+    queued write is raised by the statement or the commit it went out with (PostgreSQL skips the rest of the
+    message, COMMIT included); the transaction is then rolled back as after any failed statement.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.connection = engine.connect()
         self.connection.begin()
-        self._queued: list[tuple[HotStatement, Mapping[str, Any] | Sequence[Mapping[str, Any]]]] = []
-
-    @property
-    def _driver(self) -> psycopg.Connection[Any]:
-        return self.connection.connection.driver_connection  # type: ignore[return-value]
+        self._driver: psycopg.Connection[Any] = self.connection.connection.driver_connection  # type: ignore[assignment]
+        self._driver.autocommit = True  # the transaction's BEGIN is this session's own, see _script
+        self._binder = psycopg.ClientCursor(self._driver)
+        self._begun = False
+        self._queued: list[str] = []
 
     def execute(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
-        self._send_queued(commit=False)
         if not isinstance(statement, HotStatement):
+            self._send(self._script(begin=True), "queued writes")
             return self.connection.execute(statement, parameters)
         try:
-            return _run_hot(self._driver, statement, parameters or {})
+            if self._begun and not self._queued:  # alone: server-side binding, prepared after a few runs
+                return _run_hot(self._driver, statement, parameters or {})
+            bound = self._binder.mogrify(statement.sql, statement.parameters(parameters or {}))
+            cursor = self._driver.cursor(row_factory=namedtuple_row)
+            cursor.execute(self._script(bound, begin=True))  # type: ignore[arg-type]
+            while cursor.nextset():  # the statement's own result comes last
+                pass
+            return _Rows(cursor)
         except psycopg.Error as exc:
             self._fail(exc, statement.sql, dict(parameters or {}))
 
     def queue(self, statement: HotStatement, parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> None:
         """A write (or, with a list of parameter sets, several) sent with the next statement or the commit."""
-        self._queued.append((statement, parameters))
+        try:
+            for one in (parameters,) if isinstance(parameters, Mapping) else parameters:
+                self._queued.append(self._binder.mogrify(statement.sql, statement.parameters(one)))
+        except psycopg.Error as exc:
+            self._fail(exc, statement.sql, None)
 
     def commit(self) -> None:
-        self._send_queued(commit=True)
-        self.connection.commit()  # SQLAlchemy's bookkeeping; psycopg skips a COMMIT it already sent
+        if self._begun or self._queued:
+            self._send(self._script("COMMIT", begin=False), "COMMIT")
+        self._begun = False
+        self.connection.commit()  # SQLAlchemy's bookkeeping: the connection is idle, psycopg sends nothing
 
     def rollback(self) -> None:
         self._queued.clear()
-        self.connection.rollback()
+        self._begun = False
+        self.connection.rollback()  # psycopg sends the ROLLBACK: the connection is in a transaction
 
     def close(self) -> None:
         self._queued.clear()
+        try:
+            self._driver.rollback()  # nothing to do unless a statement went out and no COMMIT did
+            self._driver.autocommit = False  # as the pool handed it out
+        except psycopg.Error as exc:
+            self.connection.invalidate(exc)
         self.connection.close()
 
-    def _send_queued(self, *, commit: bool) -> None:
-        if not self._queued:
+    def _script(self, *statements: str, begin: bool) -> bytes | None:
+        """The queued writes and `statements` as one message, after the BEGIN if it has not gone out yet (with
+        `begin`, even alone: the caller's next statement belongs in the transaction); None when empty."""
+        script = self._queued + list(statements)
+        self._queued = []
+        if not self._begun and (script or begin):
+            script.insert(0, "BEGIN")
+            self._begun = True
+        # no parameters: psycopg sends it as it is, without looking for placeholders
+        return ";\n".join(script).encode() if script else None
+
+    def _send(self, script: bytes | None, what: str) -> None:
+        if script is None:
             return
-        queued, self._queued = self._queued, []
-        driver = self._driver
-        # Bound on the client (psycopg's own quoting) so that all of them, COMMIT included, make one simple-query
-        # message: one round trip and one wake-up instead of one per statement. psycopg's pipeline mode costs
-        # more client CPU here than the round trips it saves (measured: 26 % of the order-service's CPU went to
-        # the commit with it, 13 % this way).
-        binder = psycopg.ClientCursor(driver)
         try:
-            script = [
-                binder.mogrify(statement.sql, statement.parameters(one))
-                for statement, parameters in queued
-                for one in ((parameters,) if isinstance(parameters, Mapping) else parameters)
-            ]
-            if commit:
-                script.append("COMMIT")
-            driver.execute(";\n".join(script).encode())  # no parameters: sent as it is, not parsed for placeholders
+            self._driver.execute(script)
         except psycopg.Error as exc:
-            self._fail(exc, "; ".join(statement.sql for statement, _ in queued), None)
+            self._fail(exc, what, None)
 
     def _fail(self, exc: psycopg.Error, sql: str, parameters: Any) -> NoReturn:
         error = _as_sqlalchemy_error(self.engine, self._driver, exc, sql, parameters)

@@ -186,3 +186,25 @@ def test_a_connection_lost_before_the_commit_is_reported_as_a_disconnect(engine:
     assert 50 not in _committed_rows(engine)
     with WriteSession(engine) as writes:
         assert writes.execute(COUNT, {}).scalar_one() == 2
+
+
+def test_every_statement_of_a_write_session_is_in_its_transaction_whatever_runs_first(engine: Engine) -> None:
+    with WriteSession(engine) as writes:  # SQLAlchemy's path first: the BEGIN must go out before it
+        writes.execute(things.insert(), {"id": 60, "name": "core", "kind": "k"})
+        queue_write(writes, ADD, {"id": 61, "name": "queued", "kind": "k", "due": None, "details": None})
+        writes.rollback()
+        assert writes.execute(COUNT, {}).scalar_one() == 2  # a new transaction, after the rolled back one
+        writes.execute(RENAME, {"b_id": 1, "name": "renamed"})
+        writes.rollback()
+    assert _committed_rows(engine)[1][0] == "a"
+    with WriteSession(engine) as writes:  # a hot statement first, then SQLAlchemy's, then the commit
+        writes.execute(RENAME, {"b_id": 1, "name": "kept"})
+        writes.execute(things.insert(), {"id": 62, "name": "core", "kind": "k"})
+        backend = writes.execute(text("SELECT pg_backend_pid()")).scalar()
+        assert 62 not in _committed_rows(engine)
+        writes.commit()
+    rows = _committed_rows(engine)
+    assert rows[1][0] == "kept" and 62 in rows and 60 not in rows and 61 not in rows
+    with engine.connect() as connection:  # the pool's only connection, handed back as the pool gave it
+        assert connection.connection.driver_connection.info.backend_pid == backend
+        assert connection.connection.driver_connection.autocommit is False
