@@ -10,6 +10,7 @@ import pytest
 
 from order_service.adapters.payments import SandboxCardProvider
 from order_service.domain.model import ExtensionLink, ResellerAccount
+from order_service.service_layer.unit_of_work import IdempotencyKeyTaken
 from renewals_shared.clock import FixedClock
 
 TODAY = dt.date(2026, 3, 1)
@@ -212,11 +213,10 @@ class FakeUnitOfWork:
                 row = uow.keys.get((scope, key))
                 return tuple(row) if row else None
 
-            def claim(self, scope: str, key: str, request_hash: str) -> bool:
+            def claim(self, scope: str, key: str, request_hash: str) -> None:
                 if (scope, key) in uow.keys:
-                    return False
+                    raise IdempotencyKeyTaken()
                 uow.keys[(scope, key)] = [request_hash, None, None]
-                return True
 
             def complete(self, scope: str, key: str, status: int, body: Any) -> None:
                 uow.keys[(scope, key)][1:] = [status, body]

@@ -200,6 +200,33 @@ def test_twenty_parallel_identical_requests_make_one_order(order: SimpleNamespac
     assert _outbox_types(order).count("order.placed") == 1
 
 
+def test_ten_parallel_identical_payments_charge_once(order: SimpleNamespace, fakes: SimpleNamespace) -> None:
+    _link(order, fakes)
+    number = order.client.post("/orders", json={"term_years": 1}, headers=_headers("tok-1", "o")).get_json()[
+        "order_number"
+    ]
+    barrier = threading.Barrier(10)
+
+    def pay(_: int) -> tuple[int, Any]:
+        barrier.wait()
+        r = order.client.post(
+            f"/orders/{number}/payments", json={"method": "card", "card": CARD_OK}, headers=_headers("tok-1", "p")
+        )
+        return r.status_code, r.get_json()
+
+    with ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(pay, range(10)))
+    assert {status for status, _ in results} == {200}
+    assert all(body == results[0][1] for _, body in results) and results[0][1]["status"] == "paid"
+    with order.engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(orm.payments)).scalar() == 1
+    assert _outbox_types(order).count("order.paid") == 1
+    other = order.client.post(
+        f"/orders/{number}/payments", json={"method": "invoice"}, headers=_headers("tok-1", "p")
+    )  # the same key with another body
+    assert other.status_code == 422 and other.get_json()["title"] == "Idempotency key reused"
+
+
 def test_two_buyers_racing_for_one_link(order: SimpleNamespace, fakes: SimpleNamespace) -> None:
     lic = _link(order, fakes)
     fakes.resellers.add("r-1")
