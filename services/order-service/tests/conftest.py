@@ -10,7 +10,6 @@ import pytest
 
 from order_service.adapters.payments import SandboxCardProvider
 from order_service.domain.model import ExtensionLink, ResellerAccount
-from order_service.service_layer.unit_of_work import IdempotencyKeyTaken
 from renewals_shared.clock import FixedClock
 
 TODAY = dt.date(2026, 3, 1)
@@ -213,10 +212,11 @@ class FakeUnitOfWork:
                 row = uow.keys.get((scope, key))
                 return tuple(row) if row else None
 
-            def claim(self, scope: str, key: str, request_hash: str) -> None:
+            def claim(self, scope: str, key: str, request_hash: str) -> bool:
                 if (scope, key) in uow.keys:
-                    raise IdempotencyKeyTaken()
+                    return False
                 uow.keys[(scope, key)] = [request_hash, None, None]
+                return True
 
             def complete(self, scope: str, key: str, status: int, body: Any) -> None:
                 uow.keys[(scope, key)][1:] = [status, body]

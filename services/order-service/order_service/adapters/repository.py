@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection, Date, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -437,16 +436,15 @@ _STORED_RESPONSE = HotStatement(
         orm.idempotency_keys.c.response_body,
     ).where(_key_matches)
 )
-_CLAIM_KEY = HotStatement(insert(orm.idempotency_keys), columns=("scope", "key", "request_hash"))
+_CLAIM_KEY = HotStatement(
+    insert(orm.idempotency_keys)
+    .on_conflict_do_nothing(index_elements=["scope", "key"])
+    .returning(orm.idempotency_keys.c.key),
+    columns=("scope", "key", "request_hash"),
+)
 _COMPLETE_KEY = HotStatement(
     update(orm.idempotency_keys).where(_key_matches), columns=("response_status", "response_body")
 )
-
-
-def key_taken(error: BaseException) -> bool:
-    """Whether `error` is the failed claim of an idempotency key another transaction committed."""
-    orig = getattr(error, "orig", None)
-    return isinstance(orig, psycopg.errors.UniqueViolation) and orig.diag.table_name == orm.idempotency_keys.name
 
 
 class IdempotencyRepository:
@@ -459,11 +457,11 @@ class IdempotencyRepository:
         row = execute_hot(self.session, _STORED_RESPONSE, {"b_scope": scope, "b_key": key}).first()
         return (row.request_hash, row.response_status, row.response_body) if row else None
 
-    def claim(self, scope: str, key: str, request_hash: str) -> None:
-        """This transaction's key, or the transaction fails: with a unique violation that `key_taken` recognises
-        once another transaction has committed the key (until then the INSERT waits for it). Queued: it goes out
-        with the transaction's next statement, so a claim costs no round trip of its own."""
-        queue_write(self.session, _CLAIM_KEY, {"scope": scope, "key": key, "request_hash": request_hash})
+    def claim(self, scope: str, key: str, request_hash: str) -> bool:
+        """True when this transaction owns the key; False when another committed it first (blocks while it runs)."""
+        claim = {"scope": scope, "key": key, "request_hash": request_hash}
+        inserted = execute_hot(self.session, _CLAIM_KEY, claim).first()
+        return inserted is not None
 
     def complete(self, scope: str, key: str, status: int, body: Any) -> None:
         queue_write(

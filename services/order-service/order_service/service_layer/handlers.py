@@ -11,7 +11,7 @@ from order_service.adapters.payments import CardProvider
 from order_service.adapters.reseller_client import ResellerService
 from order_service.adapters.token_client import TokenService
 from order_service.domain import commands
-from order_service.domain.cards import CardDetails, InvalidCard, validate_card
+from order_service.domain.cards import InvalidCard, validate_card
 from order_service.domain.dates import years_covered
 from order_service.domain.model import (
     LINK_ACTIVE,
@@ -26,7 +26,7 @@ from order_service.domain.model import (
 )
 from order_service.domain.pricing import OFFERED_TERMS, ExtensionQuote, lapsed_too_long_explanation, quote_extension
 from order_service.service_layer import views
-from order_service.service_layer.unit_of_work import IdempotencyKeyTaken, UnitOfWork
+from order_service.service_layer.unit_of_work import UnitOfWork
 from renewals_shared.clock import Clock
 from renewals_shared.events import new_event
 from renewals_shared.observability import metrics
@@ -170,7 +170,7 @@ def place_order(
     look-up of its own."""
     try:
         return _place_order(cmd, uow, tokens, resellers, clock, max_lapse_days)
-    except (HandlerError, IdempotencyKeyTaken):
+    except HandlerError:
         with uow.reading():
             stored = uow.idempotency.get(ORDERS_SCOPE, cmd.idempotency_key)
         if stored is None:
@@ -204,7 +204,8 @@ def _place_order(
             )
     today = clock.today()
     with uow:
-        uow.idempotency.claim(ORDERS_SCOPE, cmd.idempotency_key, cmd.request_hash)
+        if not uow.idempotency.claim(ORDERS_SCOPE, cmd.idempotency_key, cmd.request_hash):
+            return _replay(uow.idempotency.get(ORDERS_SCOPE, cmd.idempotency_key), cmd.request_hash)
         lic, product, price_list = _priced_license(uow, link, today)
         q = _quote(
             lic,
@@ -343,23 +344,9 @@ def pay_order(
         except InvalidCard as exc:
             raise HandlerError(422, "Invalid card", str(exc), errors={f"card.{exc.field}": [str(exc)]}) from None
 
-    try:
-        return _charge(cmd, scope, card, uow, cards, clock)
-    except IdempotencyKeyTaken:
-        with uow.reading():
-            return _replay(uow.idempotency.get(scope, cmd.idempotency_key), cmd.request_hash)
-
-
-def _charge(
-    cmd: commands.PayOrder,
-    scope: str,
-    card: CardDetails | None,
-    uow: UnitOfWork,
-    cards: CardProvider,
-    clock: Clock,
-) -> Response:
     with uow:
-        uow.idempotency.claim(scope, cmd.idempotency_key, cmd.request_hash)
+        if not uow.idempotency.claim(scope, cmd.idempotency_key, cmd.request_hash):
+            return _replay(uow.idempotency.get(scope, cmd.idempotency_key), cmd.request_hash)
         order, lic = uow.orders.lock_with_license(cmd.order_number)
         if order.status != ORDER_PENDING:
             raise HandlerError(409, "Order already paid", f"Order {order.order_number} is already paid.")

@@ -14,10 +14,6 @@ from renewals_shared.events import Event
 from renewals_shared.outbox import add_events
 
 
-class IdempotencyKeyTaken(Exception):
-    """Raised out of `with uow:` when the block claimed an idempotency key that another request committed."""
-
-
 class UnitOfWork(Protocol):
     products: Any
     price_lists: Any
@@ -85,12 +81,10 @@ class SqlAlchemyUnitOfWork:
         self._local.active = _Repositories(ReadSession(self.engine) if read_only else WriteSession(self.engine))
         return self
 
-    def __exit__(self, exc_type: object, error: BaseException | None, traceback: object) -> None:
+    def __exit__(self, *args: object) -> None:
         active = self._active
         self._local.active = None
         active.session.close()  # rolls back what was not committed, events included
-        if error is not None and repository.key_taken(error):
-            raise IdempotencyKeyTaken() from error
 
     def commit(self) -> None:
         active = self._active
