@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -157,28 +158,27 @@ def get_quote(
 # ---------------------------------------------------------------- orders
 
 
+def _repeats_get_the_stored_answer(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """A repeated order request gets the stored first response: from the key's claim when it gets that far,
+    else (its link redeemed by the order's payment, its body invalid, ...) from the refusal. A first request
+    thus pays no look-up of its own. (The bootstrap still sees the handler's own signature.)"""
+
+    @functools.wraps(handler)
+    def answering_repeats(cmd: commands.PlaceOrder, uow: UnitOfWork, **dependencies: Any) -> Response:
+        try:
+            return handler(cmd, uow, **dependencies)
+        except HandlerError:
+            with uow.reading():
+                stored = uow.idempotency.get(ORDERS_SCOPE, cmd.idempotency_key)
+            if stored is None:
+                raise
+            return _replay(stored, cmd.request_hash)
+
+    return answering_repeats
+
+
+@_repeats_get_the_stored_answer
 def place_order(
-    cmd: commands.PlaceOrder,
-    uow: UnitOfWork,
-    tokens: TokenService,
-    resellers: ResellerService,
-    clock: Clock,
-    max_lapse_days: int,
-) -> Response:
-    """A repeated request gets the stored first response: from the key's claim when it gets that far, else (its
-    link redeemed by the order's payment, its body invalid, ...) from the refusal. A first request thus pays no
-    look-up of its own."""
-    try:
-        return _place_order(cmd, uow, tokens, resellers, clock, max_lapse_days)
-    except HandlerError:
-        with uow.reading():
-            stored = uow.idempotency.get(ORDERS_SCOPE, cmd.idempotency_key)
-        if stored is None:
-            raise
-        return _replay(stored, cmd.request_hash)
-
-
-def _place_order(
     cmd: commands.PlaceOrder,
     uow: UnitOfWork,
     tokens: TokenService,
