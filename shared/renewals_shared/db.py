@@ -254,31 +254,26 @@ class WriteSession:
 
     def execute(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
         if not isinstance(statement, HotStatement):
-            self._send(self._script(begin=True), "queued writes")
+            if script := self._script(begin=True):
+                self._send(script, "queued writes", None)
             return self.connection.execute(statement, parameters)
-        try:
-            if self._begun and not self._queued:  # alone: server-side binding, prepared after a few runs
-                return _run_hot(self._driver, statement, parameters or {})
-            bound = self._binder.mogrify(statement.sql, statement.parameters(parameters or {}))
-            cursor = self._driver.cursor(row_factory=namedtuple_row)
-            cursor.execute(self._script(bound, begin=True))  # type: ignore[arg-type]
-            while cursor.nextset():  # the statement's own result comes last
-                pass
-            return _Rows(cursor)
-        except psycopg.Error as exc:
-            self._fail(exc, statement.sql, dict(parameters or {}))
+        parameters = parameters or {}
+        if self._begun and not self._queued:  # alone: server-side binding, prepared after a few runs
+            try:
+                return _run_hot(self._driver, statement, parameters)
+            except psycopg.Error as exc:
+                self._fail(exc, statement.sql, dict(parameters))
+        script = self._script(self._bind(statement, parameters), begin=True)
+        return _Rows(self._send(script, statement.sql, dict(parameters)))
 
     def queue(self, statement: HotStatement, parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> None:
         """A write (or, with a list of parameter sets, several) sent with the next statement or the commit."""
-        try:
-            for one in (parameters,) if isinstance(parameters, Mapping) else parameters:
-                self._queued.append(self._binder.mogrify(statement.sql, statement.parameters(one)))
-        except psycopg.Error as exc:
-            self._fail(exc, statement.sql, None)
+        for one in (parameters,) if isinstance(parameters, Mapping) else parameters:
+            self._queued.append(self._bind(statement, one))
 
     def commit(self) -> None:
         if self._begun or self._queued:
-            self._send(self._script("COMMIT", begin=False), "COMMIT")
+            self._send(self._script("COMMIT", begin=False), "COMMIT", None)
         self._begun = False
         self.connection.commit()  # SQLAlchemy's bookkeeping: the connection is idle, psycopg sends nothing
 
@@ -296,24 +291,32 @@ class WriteSession:
             self.connection.invalidate(exc)
         self.connection.close()
 
-    def _script(self, *statements: str, begin: bool) -> bytes | None:
-        """The queued writes and `statements` as one message, after the BEGIN if it has not gone out yet (with
-        `begin`, even alone: the caller's next statement belongs in the transaction); None when empty."""
+    def _bind(self, statement: HotStatement, parameters: Mapping[str, Any]) -> str:
+        try:
+            return self._binder.mogrify(statement.sql, statement.parameters(parameters))
+        except psycopg.Error as exc:
+            self._fail(exc, statement.sql, dict(parameters))
+
+    def _script(self, *statements: str, begin: bool) -> list[str]:
+        """The queued writes and `statements`, after the BEGIN if it has not gone out yet (with `begin`, even
+        alone: the caller's next statement belongs in the transaction); empty when there is nothing to send."""
         script = self._queued + list(statements)
         self._queued = []
         if not self._begun and (script or begin):
             script.insert(0, "BEGIN")
             self._begun = True
-        # no parameters: psycopg sends it as it is, without looking for placeholders
-        return ";\n".join(script).encode() if script else None
+        return script
 
-    def _send(self, script: bytes | None, what: str) -> None:
-        if script is None:
-            return
+    def _send(self, script: list[str], what: str, parameters: Any) -> psycopg.Cursor[Any]:
+        """`script` as one message; the cursor holds the result of its last statement."""
+        cursor = self._driver.cursor(row_factory=namedtuple_row)
         try:
-            self._driver.execute(script)
+            cursor.execute(";\n".join(script).encode())  # no parameters: sent as it is, no placeholders looked for
         except psycopg.Error as exc:
-            self._fail(exc, what, None)
+            self._fail(exc, what, parameters)
+        while cursor.nextset():
+            pass
+        return cursor
 
     def _fail(self, exc: psycopg.Error, sql: str, parameters: Any) -> NoReturn:
         error = _as_sqlalchemy_error(self.engine, self._driver, exc, sql, parameters)
