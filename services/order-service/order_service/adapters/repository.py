@@ -11,18 +11,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, Date, and_, bindparam, func, or_, select, true, update
+from sqlalchemy import Date, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from order_service.adapters import orm
 from order_service.domain.model import License, Order, PriceList, Product, format_order_number
 from order_service.domain.money import Money
-from renewals_shared.db import HotStatement, execute_hot, queue_write
+from renewals_shared.db import HotStatement, ReadSession, WriteSession, execute_hot, queue_write
+
+# what a repository runs on: see the module's docstring
+Target = WriteSession | ReadSession | Session
 
 
 class ProductRepository:
-    def __init__(self, session: Session | Connection) -> None:
+    def __init__(self, session: Target) -> None:
         self.session = session
 
     def get(self, sku: str) -> Product | None:
@@ -56,7 +59,7 @@ def _price_list(row: Any) -> PriceList:
 
 
 class PriceListRepository:
-    def __init__(self, session: Session | Connection) -> None:
+    def __init__(self, session: Target) -> None:
         self.session = session
 
     def add(self, price_list: PriceList) -> PriceList:
@@ -146,7 +149,7 @@ _INSERT_HISTORY = HotStatement(
 
 
 class LicenseRepository:
-    def __init__(self, session: Session | Connection) -> None:
+    def __init__(self, session: Target) -> None:
         self.session = session
 
     def get(self, license_id: str) -> License | None:
@@ -329,7 +332,7 @@ def _order(row: Any) -> Order:
 
 
 class OrderRepository:
-    def __init__(self, session: Session | Connection) -> None:
+    def __init__(self, session: Target) -> None:
         self.session = session
 
     def next_order_number(self, year: int) -> str:
@@ -450,7 +453,7 @@ _COMPLETE_KEY = HotStatement(
 class IdempotencyRepository:
     """Stored responses for idempotency keys; the primary key makes concurrent duplicates wait for the first."""
 
-    def __init__(self, session: Session | Connection) -> None:
+    def __init__(self, session: Target) -> None:
         self.session = session
 
     def get(self, scope: str, key: str) -> tuple[str, int | None, Any] | None:
@@ -476,7 +479,7 @@ class IdempotencyRepository:
 
 
 class AuditRepository:
-    def __init__(self, session: Session | Connection) -> None:
+    def __init__(self, session: Target) -> None:
         self.session = session
 
     def record_link_event(self, *, event_id: str, event_type: str, link_id: str, license_id: str, reason: str) -> None:

@@ -36,7 +36,7 @@ class UnitOfWork(Protocol):
 
 
 class _Repositories:
-    def __init__(self, session: Session | WriteSession | ReadSession) -> None:
+    def __init__(self, session: repository.Target) -> None:
         self.session = session
         self.products = repository.ProductRepository(session)
         self.price_lists = repository.PriceListRepository(session)
