@@ -33,6 +33,8 @@ from sqlalchemy.sql import sqltypes
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.crud import REQUIRED
 
+from renewals_shared import jsoncodec
+
 # A pooled connection idle for longer than this is pinged before use (see make_engine).
 PRE_PING_IDLE_SECONDS = 5.0
 
@@ -51,6 +53,7 @@ def make_engine(url: str, *, pre_ping_idle_seconds: float | None = PRE_PING_IDLE
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if "poolclass" not in options:
         options = {"pool_size": 5, "max_overflow": 5, **options}
+    options = {"json_serializer": jsoncodec.dumps, "json_deserializer": jsoncodec.loads, **options}
     engine = create_engine(url, pool_pre_ping=pre_ping_idle_seconds == 0, **options)
     if pre_ping_idle_seconds:
         _ping_after_idle(engine, pre_ping_idle_seconds)

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from renewals_shared.bus import connect
 from renewals_shared.config import Settings
 from renewals_shared.events import schema_instance
+from renewals_shared.jsoncodec import FlaskJSONProvider
 from renewals_shared.observability import (
     configure_logging,
     correlation_id_var,
@@ -144,6 +145,7 @@ def create_service_app(
 ) -> Flask:
     app = Flask(name or settings.service)
     app.config["MAX_CONTENT_LENGTH"] = max_content_length
+    app.json = FlaskJSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     configure_logging(settings.service, settings.log_level)
     checks: dict[str, Callable[[], None]] = {"broker": broker_ready(settings.broker_url)} if check_broker else {}

@@ -123,3 +123,75 @@ def test_a_service_that_does_not_answer_is_unavailable() -> None:
         port = s.getsockname()[1]  # bound but not listening: connection refused
         with pytest.raises(ServiceUnavailable):
             ServiceClient(f"http://127.0.0.1:{port}", "t", timeout=0.5, attempts=2).get("/")
+
+
+class DropsSecondRequestOnFirstConnection:
+    """A keep-alive server that reads the second request on its first connection, then closes it unanswered (a
+    peer that went away mid-call, or a kept-alive connection it closed as the request arrived). Every request it
+    read is recorded, with the number of the connection it came on."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.received: list[tuple[int, str]] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        for connection_number in range(1, 10):
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._connection, args=(connection, connection_number), daemon=True).start()
+
+    def _connection(self, connection: socket.socket, number: int) -> None:
+        with connection, connection.makefile("rb") as reader:
+            while request_line := reader.readline():
+                length = 0
+                while (line := reader.readline()) not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                reader.read(length)
+                self.received.append((number, request_line.split()[0].decode()))
+                if number == 1 and len(self.received) == 2:
+                    return  # closed without an answer
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize(
+    ("idempotency_key", "expected"),
+    [
+        # no key: sent once, on a connection of its own, so the dying kept-alive one never sees it
+        (None, [(1, "GET"), (2, "POST")]),
+        # keyed: may go on the kept-alive connection; resent once when that one closes unanswered
+        ("k-1", [(1, "GET"), (1, "POST"), (2, "POST")]),
+    ],
+)
+def test_only_keyed_writes_may_be_sent_again_when_a_kept_alive_connection_dies(
+    idempotency_key: str | None, expected: list[tuple[int, str]]
+) -> None:
+    server = DropsSecondRequestOnFirstConnection()
+    try:
+        client = ServiceClient(server.url, "t", timeout=2, attempts=1)
+        client.get("/warm")  # leaves connection 1 open for reuse
+
+        answer = client.post("/orders", json={"n": 1}, idempotency_key=idempotency_key)
+
+        assert answer.status_code == 200
+        assert server.received == expected
+    finally:
+        server.close()
+
+
+@pytest.mark.timeout(10)
+def test_a_service_that_accepts_but_never_answers_times_out_as_unavailable() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # the kernel accepts; nobody reads or answers
+        client = ServiceClient(f"http://127.0.0.1:{silent.getsockname()[1]}", "t", timeout=0.2, attempts=1)
+        with pytest.raises(ServiceUnavailable, match="GET"):
+            client.get("/slow")
