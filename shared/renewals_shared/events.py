@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,6 +252,82 @@ def schema_instance(schema: type[Schema]) -> Schema:
     return schema()
 
 
+# What a field's dumped value must be for the contract check to pass without marshmallow (see _proof).
+def _is_date(value: Any) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+_PLAIN_TYPES: dict[type[fields.Field], Callable[[Any], bool]] = {
+    fields.String: lambda value: type(value) is str,
+    fields.Email: lambda value: type(value) is str,
+    fields.Integer: lambda value: type(value) is int,
+    fields.Boolean: lambda value: type(value) is bool,
+    fields.Date: lambda value: type(value) is str and _is_date(value),
+}
+
+
+@functools.cache
+def _proof(schema: type[Schema]) -> Callable[[Any], bool] | None:
+    """A quick check that proves a dumped payload valid for `schema`: it says True only where marshmallow's
+    load would accept the payload too; anything else (a wrong type, a failing validator, an unknown key, a field
+    kind it does not know) says False, and marshmallow then decides and words the error. None: the schema has
+    hooks or fields this check cannot reason about, so marshmallow always decides.
+
+    Why: loading the payload back through marshmallow was 8 % of the order-service's CPU under load (py-spy),
+    for payloads that the producer had just dumped and that are valid but for a bug."""
+    instance = schema_instance(schema)
+    if any(instance._hooks.values()):
+        return None
+    checks: list[tuple[str, bool, bool, Callable[[Any], bool], list[Callable[[Any], Any]]]] = []
+    for name, declared in instance.fields.items():
+        is_valid_type = _type_check(declared)
+        if is_valid_type is None or declared.data_key not in (None, name):
+            return None
+        checks.append((name, declared.required, declared.allow_none, is_valid_type, declared.validators))
+    known = frozenset(instance.fields)
+
+    def proves_valid(payload: Any) -> bool:
+        if type(payload) is not dict or not known.issuperset(payload):
+            return False
+        for name, required, allow_none, is_valid_type, validators in checks:
+            if name not in payload:
+                if required:
+                    return False
+                continue
+            value = payload[name]
+            if value is None:
+                if not allow_none:
+                    return False
+            elif not (is_valid_type(value) and _passes(validators, value)):
+                return False
+        return True
+
+    return proves_valid
+
+
+def _type_check(declared: fields.Field) -> Callable[[Any], bool] | None:
+    if isinstance(declared, fields.Nested) and isinstance(declared.nested, type) and not declared.many:
+        nested = _proof(declared.nested)
+        if nested is None:
+            return None
+        return lambda value: type(value) is dict and nested(value)
+    if isinstance(declared, fields.List) and type(declared.inner) in _PLAIN_TYPES:
+        inner, validators = _PLAIN_TYPES[type(declared.inner)], declared.inner.validators
+        return lambda value: type(value) is list and all(inner(item) and _passes(validators, item) for item in value)
+    return _PLAIN_TYPES.get(type(declared))
+
+
+def _passes(validators: list[Callable[[Any], Any]], value: Any) -> bool:
+    try:
+        return all(validator(value) is not False for validator in validators)
+    except ValidationError:
+        return False
+
+
 _ENVELOPE = EnvelopeSchema()
 
 
@@ -264,12 +341,15 @@ def new_event(
     version: str = "1.0",
 ) -> Event:
     """Build an event whose data is checked against its contract now, at the producer, not at every consumer."""
-    schema = schema_instance(_schema_for(event_type, version))
+    schema_class = _schema_for(event_type, version)
+    schema = schema_instance(schema_class)
     serialised = schema.dump(data)
-    try:
-        schema.load(serialised, unknown=RAISE)
-    except ValidationError as exc:
-        raise InvalidEvent(f"{event_type}: {exc.messages}") from None
+    proof = _proof(schema_class)
+    if proof is None or not proof(serialised):
+        try:
+            schema.load(serialised, unknown=RAISE)
+        except ValidationError as exc:
+            raise InvalidEvent(f"{event_type}: {exc.messages}") from None
     return Event(
         type=event_type,
         data=serialised,
