@@ -7,13 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from order_service.adapters.payments import CardProvider, SandboxCardProvider
-from order_service.adapters.reseller_client import HttpResellerService, ResellerService
+from order_service.adapters.reseller_client import HttpResellerService, RecentResellerAccounts, ResellerService
 from order_service.adapters.token_client import HttpTokenService, TokenService
 from order_service.service_layer import handlers
 from order_service.service_layer.messagebus import MessageBus
 from order_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
 from renewals_shared.clock import Clock, clock_from_env
-from renewals_shared.config import Settings
+from renewals_shared.config import Settings, env_int
 from renewals_shared.http import ServiceClient
 
 
@@ -36,11 +36,15 @@ def bootstrap(
         if engine is None:
             raise ValueError("bootstrap needs an engine or a unit of work")
         uow = SqlAlchemyUnitOfWork(engine)
+    resellers = resellers or HttpResellerService(ServiceClient(settings.reseller_service_url, settings.service_token))
+    quote_cache_seconds = env_int("RESELLER_QUOTE_CACHE_SECONDS", 5, 0, 300)
     dependencies: dict[str, Any] = {
         "uow": uow,
         "tokens": tokens or HttpTokenService(ServiceClient(settings.token_service_url, settings.service_token)),
-        "resellers": resellers
-        or HttpResellerService(ServiceClient(settings.reseller_service_url, settings.service_token)),
+        "resellers": resellers,
+        "recent_resellers": RecentResellerAccounts(resellers, quote_cache_seconds)
+        if quote_cache_seconds
+        else resellers,
         "cards": cards or SandboxCardProvider(),
         "clock": clock or clock_from_env(),
         "max_lapse_days": settings.max_lapse_days,

@@ -139,13 +139,13 @@ def get_quote(
     cmd: commands.GetQuote,
     uow: UnitOfWork,
     tokens: TokenService,
-    resellers: ResellerService,
+    recent_resellers: ResellerService,
     clock: Clock,
     max_lapse_days: int,
 ) -> dict[str, Any]:
     link = _resolve_link(tokens, cmd.token)
     _require_active(link)
-    account = _approved_reseller(resellers, cmd.reseller_id)
+    account = _approved_reseller(recent_resellers, cmd.reseller_id)
     dr = account.discount_bp if account else 0
     today = clock.today()
     with uow.reading():

@@ -149,3 +149,21 @@ def test_payment_refused_when_e_changed_since_pricing(bus: tuple[MessageBus, Any
 
 def test_card_repr_never_shows_the_number() -> None:
     assert "4242424242424242" not in repr(CARD) and "123" not in repr(CARD)
+
+
+def test_a_suspension_reaches_orders_at_once_and_quotes_after_their_seconds(
+    bus: tuple[MessageBus, Any], fakes: SimpleNamespace
+) -> None:
+    b, _ = bus
+    fakes.resellers.add("r-1", discount_bp=1000)
+    assert b.handle(commands.GetQuote(token="tok", reseller_id="r-1"))["offer"]["reseller_discount_bp"] == 1000
+
+    fakes.resellers.add("r-1", status="suspended")
+
+    # the quote a moment later may still show the discount: a price shown, not charged
+    assert b.handle(commands.GetQuote(token="tok", reseller_id="r-1"))["offer"]["reseller_discount_bp"] == 1000
+    with pytest.raises(HandlerError) as refused:
+        b.handle(
+            commands.PlaceOrder(token="tok", term_years=1, idempotency_key="k", request_hash="h", reseller_id="r-1")
+        )
+    assert refused.value.status == 403
