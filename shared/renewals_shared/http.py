@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import os
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from renewals_shared import jsoncodec
 from renewals_shared.observability import current_correlation_id, trace_carrier, tracer
 
+_BREAKS_HEADER = re.compile(r"[\r\n\0]")
 # What a path may carry unescaped (RFC 3986 pchar, "/" and existing %-escapes); the rest is UTF-8 %-escaped.
 _PATH_SAFE = "/%!$&'()*+,;=:@~-._"
 
@@ -83,6 +85,9 @@ def _query(params: Mapping[str, Any] | None) -> str:
     return "?" + urlencode(present, doseq=True) if present else ""
 
 
+_INHERITED_HANDLES: list[pycurl.Curl] = []
+
+
 class _Handles(threading.local):
     curl: pycurl.Curl | None = None
     pid = 0
@@ -113,6 +118,9 @@ class ServiceClient:
         own rather than share its parent's sockets."""
         handles = self._handles
         if handles.curl is None or handles.pid != os.getpid():
+            if handles.curl is not None:
+                # never cleaned up here: closing would end (for TLS, say goodbye on) the parent's connections
+                _INHERITED_HANDLES.append(handles.curl)
             curl = pycurl.Curl()
             curl.setopt(pycurl.NOSIGNAL, 1)  # timeouts without signals: the handle lives in a worker thread
             curl.setopt(pycurl.PROXY, "")  # straight to the other service, whatever http_proxy says
@@ -140,6 +148,8 @@ class ServiceClient:
             kind=trace.SpanKind.CLIENT,
             attributes={"http.request.method": method, "server.address": self.server_address},
         ) as span:
+            if headers and any(_BREAKS_HEADER.search(f"{name}{value}") for name, value in headers.items()):
+                raise ValueError("a header name or value with a line break or NUL")  # would smuggle headers
             lines = [
                 self._authorization,
                 f"X-Correlation-ID: {current_correlation_id()}",

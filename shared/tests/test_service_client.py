@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -195,3 +196,26 @@ def test_a_service_that_accepts_but_never_answers_times_out_as_unavailable() -> 
         client = ServiceClient(f"http://127.0.0.1:{silent.getsockname()[1]}", "t", timeout=0.2, attempts=1)
         with pytest.raises(ServiceUnavailable, match="GET"):
             client.get("/slow")
+
+
+@pytest.mark.parametrize("value", ["tok\r\nX-Injected: 1", "tok\nX-Injected: 1", "tok\x00"])
+def test_a_header_value_that_would_smuggle_headers_is_refused_before_sending(server: str, value: str) -> None:
+    with pytest.raises(ValueError, match="line break"):
+        ServiceClient(server, "t").get("/links/resolve", headers={"X-Extension-Token": value})
+
+    assert Recorder.seen == []
+
+
+def test_a_forked_child_calls_on_its_own_connection_and_leaves_the_parents_alone(server: str) -> None:
+    client = ServiceClient(server, "t")
+    assert client.get("/before-fork").status_code == 200
+
+    child = os.fork()
+    if child == 0:  # the child: one call, then out without running pytest's exit handlers
+        code = 0 if client.get("/in-child").status_code == 200 else 1
+        os._exit(code)
+    _, status = os.waitpid(child, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert client.get("/after-fork").status_code == 200
+    assert [seen["path"] for seen in Recorder.seen] == ["/base/before-fork", "/base/in-child", "/base/after-fork"]
