@@ -143,6 +143,10 @@ _UPDATE_LICENSE = HotStatement(
     update(orm.licenses).where(orm.licenses.c.id == bindparam("license_id")).values(updated_at=func.now()),
     columns=_LICENSE_FIELDS,
 )
+_RECORD_EXTENSION = HotStatement(
+    update(orm.licenses).where(orm.licenses.c.id == bindparam("license_id")).values(updated_at=func.now()),
+    columns=("maintenance_end", "previous_order_number"),
+)
 _INSERT_HISTORY = HotStatement(
     orm.license_history.insert(), columns=("license_id", "change", "source", "order_number", "details")
 )
@@ -193,6 +197,15 @@ class LicenseRepository:
             self.session,
             _UPDATE_LICENSE,
             {"license_id": lic.id, **{name: getattr(lic, name) for name in _LICENSE_FIELDS}},
+        )
+
+    def record_extension(self, license_id: str, maintenance_end: dt.date, order_number: str) -> None:
+        """A paid extension: the new end, and the order that is now the license's previous order. The rest of
+        the row is the import's to change."""
+        queue_write(
+            self.session,
+            _RECORD_EXTENSION,
+            {"license_id": license_id, "maintenance_end": maintenance_end, "previous_order_number": order_number},
         )
 
     def find(
