@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, g, has_request_context, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -116,6 +116,12 @@ def client_address() -> str:
     if g.get("authenticated_service") and request.headers.get("X-Client-Address"):
         return request.headers["X-Client-Address"]
     return request.remote_addr or "unknown"
+
+
+def forwarded_client_address() -> dict[str, str]:
+    """Headers for a call made while serving a request: the end user's address (`X-Client-Address`), so that a
+    per-address limit in the service called counts that user, not the calling service."""
+    return {"X-Client-Address": client_address()} if has_request_context() else {}
 
 
 def database_ready(engine: Engine) -> Callable[[], None]:

@@ -15,6 +15,7 @@ from order_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, UnitO
 from renewals_shared.clock import Clock, clock_from_env
 from renewals_shared.config import Settings, env_int
 from renewals_shared.http import ServiceClient
+from renewals_shared.web import forwarded_client_address
 
 
 def _inject(handler: Callable[..., Any], dependencies: dict[str, Any]) -> Callable[[Any], Any]:
@@ -40,7 +41,10 @@ def bootstrap(
     quote_cache_seconds = env_int("RESELLER_QUOTE_CACHE_SECONDS", 5, 0, 300)
     dependencies: dict[str, Any] = {
         "uow": uow,
-        "tokens": tokens or HttpTokenService(ServiceClient(settings.token_service_url, settings.service_token)),
+        "tokens": tokens
+        or HttpTokenService(
+            ServiceClient(settings.token_service_url, settings.service_token), forwarded_client_address
+        ),
         "resellers": resellers,
         "recent_resellers": RecentResellerAccounts(resellers, quote_cache_seconds)
         if quote_cache_seconds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from order_service.domain.model import ExtensionLink
@@ -33,11 +34,15 @@ def _link(body: dict[str, Any]) -> ExtensionLink:
 
 
 class HttpTokenService:
-    def __init__(self, client: ServiceClient) -> None:
+    """`context_headers`: sent with every resolve; the end user's address, for token-service's per-address guard
+    against guessed links (without it, every failure would count against this service's own address)."""
+
+    def __init__(self, client: ServiceClient, context_headers: Callable[[], dict[str, str]] = dict) -> None:
         self.client = client
+        self.context_headers = context_headers
 
     def resolve(self, token: str) -> ExtensionLink | None:
-        response = self.client.get("/links/resolve", headers={"X-Extension-Token": token})
+        response = self.client.get("/links/resolve", headers={**self.context_headers(), "X-Extension-Token": token})
         if response.status_code == 404:
             return None
         if response.status_code == 429:
