@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -64,9 +65,14 @@ class LinkSecrets:
     def current_id(self) -> str:
         return secret_id(self.current)
 
+    @functools.cached_property
+    def _with_ids(self) -> tuple[tuple[str, str], ...]:
+        """(id, secret) of each configured secret, computed once: every resolve looks its link's secret up."""
+        return tuple((secret_id(secret), secret) for secret in (self.current, self.previous) if secret is not None)
+
     def by_id(self, wanted: str) -> str | None:
-        for secret in (self.current, self.previous):
-            if secret is not None and hmac.compare_digest(secret_id(secret), wanted):
+        for id_, secret in self._with_ids:
+            if hmac.compare_digest(id_, wanted):
                 return secret
         return None
 
