@@ -7,6 +7,7 @@ urllib3's pool 0.22 ms, http.client 0.13 ms, libcurl 0.07 ms.
 
 from __future__ import annotations
 
+import io
 import json as jsonlib
 import os
 import re
@@ -114,23 +115,24 @@ class ServiceClient:
         )
 
     def _handle(self) -> pycurl.Curl:
-        """This thread's handle and its kept-alive connections; a forked child (Celery's prefork pool) makes its
-        own rather than share its parent's sockets."""
+        """This thread's handle, reset to the client's settings; it keeps its connections alive from call to call.
+        A forked child (Celery's prefork pool) makes its own rather than share its parent's sockets."""
         handles = self._handles
         if handles.curl is None or handles.pid != os.getpid():
             if handles.curl is not None:
                 # never cleaned up here: closing would end (for TLS, say goodbye on) the parent's connections
                 _INHERITED_HANDLES.append(handles.curl)
-            curl = pycurl.Curl()
-            curl.setopt(pycurl.NOSIGNAL, 1)  # timeouts without signals: the handle lives in a worker thread
-            curl.setopt(pycurl.PROXY, "")  # straight to the other service, whatever http_proxy says
-            curl.setopt(pycurl.CONNECTTIMEOUT_MS, self.timeout_ms)
-            curl.setopt(pycurl.TIMEOUT_MS, 2 * self.timeout_ms)
-            curl.setopt(pycurl.USERAGENT, "renewals-service-client")
-            if self._ca_bundle:
-                curl.setopt(pycurl.CAINFO, self._ca_bundle)
-            handles.curl, handles.pid = curl, os.getpid()
-        return handles.curl
+            handles.curl, handles.pid = pycurl.Curl(), os.getpid()
+        curl = handles.curl
+        curl.reset()  # nothing carries over from the last call but the connections
+        curl.setopt(pycurl.NOSIGNAL, 1)  # timeouts without signals: the handle lives in a worker thread
+        curl.setopt(pycurl.PROXY, "")  # straight to the other service, whatever http_proxy says
+        curl.setopt(pycurl.CONNECTTIMEOUT_MS, self.timeout_ms)
+        curl.setopt(pycurl.TIMEOUT_MS, 2 * self.timeout_ms)
+        curl.setopt(pycurl.USERAGENT, "renewals-service-client")
+        if self._ca_bundle:
+            curl.setopt(pycurl.CAINFO, self._ca_bundle)
+        return curl
 
     def _send(
         self,
@@ -140,8 +142,10 @@ class ServiceClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
-        fresh_connection: bool = False,
+        once: bool = False,
     ) -> ServiceResponse:
+        """`once`: the call must not reach the other service twice. libcurl sends a request again, on a new
+        connection, when a kept-alive one breaks before any answer, whether or not the request got there."""
         # The span names the peer, never the path: paths and queries may carry link tokens.
         with tracer().start_as_current_span(
             f"{method} {self.server_address}",
@@ -161,14 +165,17 @@ class ServiceClient:
             if json is not None or method not in ("GET", "DELETE"):
                 body = b"" if json is None else jsonlib.dumps(json, allow_nan=False).encode()
                 lines.append("Content-Type: application/json" if json is not None else "Content-Type:")
-                curl.setopt(pycurl.POSTFIELDS, body)
-            else:
-                curl.setopt(pycurl.HTTPGET, 1)
+                if once and body:
+                    # from a reader libcurl cannot rewind: it then reports the broken connection instead
+                    curl.setopt(pycurl.POST, 1)
+                    curl.setopt(pycurl.POSTFIELDSIZE, len(body))
+                    curl.setopt(pycurl.READFUNCTION, io.BytesIO(body).read)
+                else:
+                    curl.setopt(pycurl.POSTFIELDS, body)
+                    # no body to rewind, so nothing stops a resend: a connection of its own instead
+                    curl.setopt(pycurl.FRESH_CONNECT, int(once))
             curl.setopt(pycurl.CUSTOMREQUEST, method)
             curl.setopt(pycurl.HTTPHEADER, lines)
-            # libcurl sends a request again, once, when a kept-alive connection turns out closed before any
-            # answer; a call that must never run twice goes on a connection of its own instead.
-            curl.setopt(pycurl.FRESH_CONNECT, int(fresh_connection))
             header_lines: list[bytes] = []
             chunks: list[bytes] = []
             curl.setopt(pycurl.HEADERFUNCTION, header_lines.append)
@@ -207,9 +214,7 @@ class ServiceClient:
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         repeatable = idempotency_key is not None
-        return self._request(
-            method, path, retryable=repeatable, json=json, headers=headers, fresh_connection=not repeatable
-        )
+        return self._request(method, path, retryable=repeatable, json=json, headers=headers, once=not repeatable)
 
     def post(
         self, path: str, json: Any = None, headers: dict[str, str] | None = None, idempotency_key: str | None = None

@@ -166,26 +166,42 @@ class DropsSecondRequestOnFirstConnection:
 
 
 @pytest.mark.parametrize(
-    ("idempotency_key", "expected"),
+    ("idempotency_key", "body", "expected"),
     [
-        # no key: sent once, on a connection of its own, so the dying kept-alive one never sees it
-        (None, [(1, "GET"), (2, "POST")]),
-        # keyed: may go on the kept-alive connection; resent once when that one closes unanswered
-        ("k-1", [(1, "GET"), (1, "POST"), (2, "POST")]),
+        # keyed: may go on the kept-alive connection and be sent again when that one breaks unanswered
+        ("k-1", {"n": 1}, [(1, "GET"), (1, "POST"), (2, "POST")]),
+        # no key, no body: sent on a connection of its own, which the dying kept-alive one cannot spoil
+        (None, None, [(1, "GET"), (2, "POST")]),
     ],
 )
-def test_only_keyed_writes_may_be_sent_again_when_a_kept_alive_connection_dies(
-    idempotency_key: str | None, expected: list[tuple[int, str]]
+def test_a_write_is_sent_again_on_a_broken_kept_alive_connection_only_when_that_is_safe(
+    idempotency_key: str | None, body: Any, expected: list[tuple[int, str]]
 ) -> None:
     server = DropsSecondRequestOnFirstConnection()
     try:
         client = ServiceClient(server.url, "t", timeout=2, attempts=1)
         client.get("/warm")  # leaves connection 1 open for reuse
 
-        answer = client.post("/orders", json={"n": 1}, idempotency_key=idempotency_key)
+        answer = client.post("/orders", json=body, idempotency_key=idempotency_key)
 
         assert answer.status_code == 200
         assert server.received == expected
+    finally:
+        server.close()
+
+
+def test_a_write_without_key_reports_a_broken_kept_alive_connection_instead_of_sending_again() -> None:
+    server = DropsSecondRequestOnFirstConnection()
+    try:
+        client = ServiceClient(server.url, "t", timeout=2, attempts=3)
+        client.get("/warm")
+
+        with pytest.raises(ServiceUnavailable):
+            client.post("/authenticate", json={"email": "a@example.com"})
+        again = client.get("/after")  # the client is usable afterwards
+
+        assert again.status_code == 200
+        assert server.received == [(1, "GET"), (1, "POST"), (2, "GET")]  # the kept-alive connection was reused
     finally:
         server.close()
 
