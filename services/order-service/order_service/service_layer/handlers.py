@@ -423,8 +423,8 @@ def pay_order(
                 "license.maintenance_extended",
                 {
                     "license_id": lic.id,
-                    "previous_maintenance_end": previous_end,
-                    "maintenance_end": lic.maintenance_end,
+                    "previous_maintenance_end": previous_end.isoformat(),
+                    "maintenance_end": lic.maintenance_end.isoformat(),
                     "order_number": order.order_number,
                     "contact_email": lic.contact_email,
                     "licensee_name": lic.licensee_name,
