@@ -3,8 +3,8 @@
 The standard library's encoder was 8-10 % of the order-service's CPU under load (py-spy): every response, every
 stored party, idempotent answer and outbox event goes through it. orjson writes the same JSON values, with these
 differences, all harmless to a JSON reader: no spaces, non-ASCII text as UTF-8 rather than `\\u` escapes, NaN and
-infinities as null. It reads strict JSON only (no NaN literals, integers within 64 bits); anything else is a
-ValueError, as before.
+infinities as null. Integers must fit in 64 bits, both ways (no amount, count or basis point comes near). It reads
+strict JSON only (no NaN literals); anything else is a ValueError, as before.
 """
 
 from __future__ import annotations
