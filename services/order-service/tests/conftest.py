@@ -170,9 +170,9 @@ class FakeUnitOfWork:
 
             update = add
 
-            def record_extension(self, license_id: str, maintenance_end: Any, order_number: str) -> None:
-                stored = uow.license_rows[license_id]
-                stored.maintenance_end, stored.previous_order_number = maintenance_end, order_number
+            def record_extension(self, lic: Any) -> None:
+                stored = uow.license_rows[lic.id]
+                stored.maintenance_end, stored.previous_order_number = lic.maintenance_end, lic.previous_order_number
 
             def add_history(self, license_id: str, **kw: Any) -> None:
                 uow.history_rows.append({"license_id": license_id, **kw})

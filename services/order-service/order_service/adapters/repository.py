@@ -139,14 +139,10 @@ def _license(row: Any, prefix: str = "") -> License:
     )
 
 
-_UPDATE_LICENSE = HotStatement(
-    update(orm.licenses).where(orm.licenses.c.id == bindparam("license_id")).values(updated_at=func.now()),
-    columns=_LICENSE_FIELDS,
-)
-_RECORD_EXTENSION = HotStatement(
-    update(orm.licenses).where(orm.licenses.c.id == bindparam("license_id")).values(updated_at=func.now()),
-    columns=("maintenance_end", "previous_order_number"),
-)
+_license_update = update(orm.licenses).where(orm.licenses.c.id == bindparam("license_id")).values(updated_at=func.now())
+_UPDATE_LICENSE = HotStatement(_license_update, columns=_LICENSE_FIELDS)
+_EXTENSION_FIELDS = ("maintenance_end", "previous_order_number")
+_RECORD_EXTENSION = HotStatement(_license_update, columns=_EXTENSION_FIELDS)
 _INSERT_HISTORY = HotStatement(
     orm.license_history.insert(), columns=("license_id", "change", "source", "order_number", "details")
 )
@@ -193,20 +189,15 @@ class LicenseRepository:
         )
 
     def update(self, lic: License) -> None:
-        queue_write(
-            self.session,
-            _UPDATE_LICENSE,
-            {"license_id": lic.id, **{name: getattr(lic, name) for name in _LICENSE_FIELDS}},
-        )
+        self._save(lic, _UPDATE_LICENSE, _LICENSE_FIELDS)
 
-    def record_extension(self, license_id: str, maintenance_end: dt.date, order_number: str) -> None:
-        """A paid extension: the new end, and the order that is now the license's previous order. The rest of
-        the row is the import's to change."""
-        queue_write(
-            self.session,
-            _RECORD_EXTENSION,
-            {"license_id": license_id, "maintenance_end": maintenance_end, "previous_order_number": order_number},
-        )
+    def record_extension(self, lic: License) -> None:
+        """A paid extension: the license's new end, and its previous order (the one just paid). The rest of the
+        row is the import's to change."""
+        self._save(lic, _RECORD_EXTENSION, _EXTENSION_FIELDS)
+
+    def _save(self, lic: License, statement: HotStatement, fields: tuple[str, ...]) -> None:
+        queue_write(self.session, statement, {"license_id": lic.id, **{name: getattr(lic, name) for name in fields}})
 
     def find(
         self, *, key: str | None = None, licensee: str | None = None, order_number: str | None = None, limit: int = 100

@@ -409,7 +409,7 @@ def pay_order(
         previous_end = lic.maintenance_end
         lic.maintenance_end = order.new_maintenance_end
         lic.previous_order_number = order.order_number
-        uow.licenses.record_extension(lic.id, lic.maintenance_end, order.order_number)
+        uow.licenses.record_extension(lic)
         uow.licenses.add_history(
             lic.id,
             change="maintenance_extended",
