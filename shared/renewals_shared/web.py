@@ -111,17 +111,23 @@ def require_ops_token(settings: Settings) -> Callable[[F], F]:
     return decorate
 
 
-def client_address() -> str:
-    """The end user's address: forwarded by an authenticated service (the gateway), else the peer's."""
+def _end_user_address() -> str | None:
     if g.get("authenticated_service") and request.headers.get("X-Client-Address"):
         return request.headers["X-Client-Address"]
-    return request.remote_addr or "unknown"
+    return request.remote_addr or None
+
+
+def client_address() -> str:
+    """The end user's address: forwarded by an authenticated service (the gateway), else the peer's."""
+    return _end_user_address() or "unknown"
 
 
 def forwarded_client_address() -> dict[str, str]:
     """Headers for a call made while serving a request: the end user's address (`X-Client-Address`), so that a
-    per-address limit in the service called counts that user, not the calling service."""
-    return {"X-Client-Address": client_address()} if has_request_context() else {}
+    per-address limit in the service called counts that user, not the calling service. At the edge (the
+    gateway, which trusts no such header) that is the peer's address; nothing when it is not known."""
+    address = _end_user_address() if has_request_context() else None
+    return {"X-Client-Address": address} if address else {}
 
 
 def database_ready(engine: Engine) -> Callable[[], None]:

@@ -24,7 +24,7 @@ from gateway.domain import presentation
 from gateway.domain.redaction import mask_path
 from gateway.entrypoints.web_session import RedisSessionInterface
 from renewals_shared.config import Settings
-from renewals_shared.web import Problem, create_service_app
+from renewals_shared.web import Problem, create_service_app, forwarded_client_address
 
 log = logging.getLogger("gateway.access")
 
@@ -44,15 +44,9 @@ def _is_api() -> bool:
     return request.path.startswith("/api/")
 
 
-def _client_address_header() -> dict[str, str]:
-    if has_request_context() and request.remote_addr:
-        return {"X-Client-Address": request.remote_addr}
-    return {}
-
-
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or Settings.from_env("gateway")
-    overrides.setdefault("context_headers", _client_address_header)
+    overrides.setdefault("context_headers", forwarded_client_address)
     gateway = bootstrap(settings, **overrides)
 
     app = create_service_app(
